@@ -1,0 +1,107 @@
+"""Request parsing shared by every blueprint.
+
+Published clients of the mimicked APIs send JSON with no Content-Type (or a wrong one), so a
+body that parses as JSON is used whatever the header says. Strings PostgreSQL cannot store
+(NUL, lone surrogates) are refused here, as 422s naming the field, before they reach SQL.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import Request
+
+import flask_smorest
+from webargs import core
+from webargs.flaskparser import FlaskParser
+
+from app import errors
+
+# Declared body types that are clearly not JSON: a body of such a type that fails to parse as
+# JSON is a 415, not a 400.
+NON_JSON_TYPES = ("application/x-www-form-urlencoded", "multipart/", "text/xml", "application/xml")
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def decode_json(body: bytes, mimetype: str) -> Any:
+    """Parse ``body`` as strict JSON (UTF-8, no NaN/Infinity) or raise a 400/415/422."""
+    try:
+        value = json.loads(body.decode("utf-8-sig"), parse_constant=_reject_constant)
+    except (UnicodeDecodeError, ValueError) as exc:
+        if mimetype.startswith(NON_JSON_TYPES) or mimetype.endswith("+xml"):
+            raise errors.UnsupportedMediaType() from exc
+        if isinstance(exc, UnicodeDecodeError):
+            raise errors.InvalidJson("The request body is not valid UTF-8.") from exc
+        raise errors.InvalidJson(f"The request body is not valid JSON: {exc}") from exc
+    problems = list(unstorable_strings(value))
+    if problems:
+        raise errors.ValidationFailed(
+            details=[
+                {"code": "invalid_field", "message": message, **({"field": path} if path else {})}
+                for path, message in problems
+            ]
+        )
+    return value
+
+
+def _unstorable(text: str) -> str | None:
+    if "\x00" in text:
+        return "Must not contain NUL characters."
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return "Must be valid Unicode (no lone surrogates)."
+    return None
+
+
+def unstorable_strings(value: Any, path: str = "") -> Any:
+    """Yield ``(path, message)`` for every string (key or value) PostgreSQL cannot store."""
+    if isinstance(value, str):
+        message = _unstorable(value)
+        if message:
+            yield path, message
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            sub = f"{path}.{key}" if path else key
+            message = _unstorable(key)
+            if message:
+                yield path or None, f"Key: {message}"
+                continue
+            yield from unstorable_strings(item, sub)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from unstorable_strings(item, f"{path}[{index}]")
+
+
+class Parser(FlaskParser):
+    """webargs' Flask parser, with JSON detection that ignores Content-Type."""
+
+    DEFAULT_VALIDATION_STATUS = 422
+
+    def _raw_load_json(self, req: Request) -> Any:
+        body = req.get_data(cache=True)
+        if not body.strip():
+            return core.missing
+        return decode_json(body, req.mimetype or "")
+
+    def load_querystring(self, req: Request, schema: Any) -> Any:
+        problems = [
+            (name, message)
+            for name, value in req.args.items(multi=True)
+            for _, message in unstorable_strings(value, name)
+        ]
+        if problems:
+            raise errors.ValidationFailed(
+                details=[{"code": "invalid_field", "message": m, "field": f} for f, m in problems]
+            )
+        return super().load_querystring(req, schema)
+
+
+class Blueprint(flask_smorest.Blueprint):
+    """Every blueprint of the service parses requests with ``Parser``."""
+
+    ARGUMENTS_PARSER = Parser()

@@ -1,0 +1,45 @@
+"""Schema base class and fields shared by every resource."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from email_validator import EmailNotValidError, validate_email
+
+import marshmallow as ma
+
+
+class BaseSchema(ma.Schema):
+    """Unknown keys are refused (set here: ``unknown`` does not propagate to nested schemas)."""
+
+    class Meta:
+        unknown = ma.RAISE
+
+
+class EmailAddress(ma.fields.String):
+    """An email address checked for syntax only (no DNS look-ups); kept as given, trimmed."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        text = super()._deserialize(value, attr, data, **kwargs).strip()
+        try:
+            validate_email(text, check_deliverability=False)
+        except EmailNotValidError as exc:
+            raise ma.ValidationError(f"Not a valid email address: {exc}") from exc
+        return text
+
+
+class UtcMillis(ma.fields.DateTime):
+    """ISO 8601 in UTC with milliseconds and ``Z``: ``2026-04-27T14:30:00.000Z``."""
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
+        if value is None:
+            return None
+        value = value.astimezone(dt.UTC)
+        return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+
+
+def not_blank(value: str | None) -> None:
+    """Refuse strings made only of whitespace (they normalize to nothing)."""
+    if value is not None and not value.strip():
+        raise ma.ValidationError("Must not be blank.")

@@ -1,0 +1,97 @@
+"""Command-line interface: ``flask --app app db|accounts|keys ...``.
+
+With no DATABASE_URL these use the checkout's embedded PostgreSQL (``.data/``), whether or not
+``make run`` is serving. Commands that print a new API key print it alone on the last line of
+stdout, so scripts can take it with ``tail -n 1``.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+
+from app import db, errors, migrations
+from app.services import accounts
+
+db_cli = AppGroup("db", help="Database schema.")
+accounts_cli = AppGroup("accounts", help="Tenant accounts.")
+keys_cli = AppGroup("keys", help="API keys of an account.")
+
+
+def upgrade() -> list[migrations.Migration]:
+    """Apply pending migrations on a dedicated connection (not the request pool)."""
+    with db.connect(db.get_db().conninfo()) as conn:
+        return migrations.upgrade(conn)
+
+
+def _friendly(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Apply pending migrations first; turn service errors into one-line CLI errors."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            upgrade()
+            return func(*args, **kwargs)
+        except errors.AppError as exc:
+            raise click.ClickException(exc.message) from exc
+
+    return wrapper
+
+
+@db_cli.command("upgrade")
+def db_upgrade() -> None:
+    """Apply every pending migration, in order."""
+    done = upgrade()
+    for migration in done:
+        click.echo(f"applied {migration.version}_{migration.name}")
+    click.echo(f"database is up to date ({len(migrations.available())} migrations)")
+
+
+@accounts_cli.command("create")
+@click.argument("name")
+@_friendly
+def accounts_create(name: str) -> None:
+    """Create account NAME and print its first API key (last line)."""
+    account, key = accounts.create_account(name)
+    click.echo(f"created account {account.name!r} ({account.public_id})")
+    click.echo("API key (shown only once; store it now):")
+    click.echo(key)
+
+
+@keys_cli.command("create")
+@click.argument("account_name")
+@_friendly
+def keys_create(account_name: str) -> None:
+    """Issue a new API key for ACCOUNT_NAME (printed alone on the last line)."""
+    key = accounts.create_key(account_name)
+    click.echo(f"new API key for {account_name!r} (shown only once; store it now):")
+    click.echo(key)
+
+
+@keys_cli.command("list")
+@click.argument("account_name")
+@_friendly
+def keys_list(account_name: str) -> None:
+    """List ACCOUNT_NAME's keys by prefix (the keys themselves are never stored)."""
+    for key in accounts.list_keys(account_name):
+        state = f"revoked {key.revoked_at:%Y-%m-%d %H:%M:%S}" if key.revoked_at else "active"
+        click.echo(f"{key.prefix}\tcreated {key.created_at:%Y-%m-%d %H:%M:%S}\t{state}")
+
+
+@keys_cli.command("revoke")
+@click.argument("key_prefix")
+@_friendly
+def keys_revoke(key_prefix: str) -> None:
+    """Revoke the key starting with KEY_PREFIX (as shown by `keys list`)."""
+    key = accounts.revoke_key(key_prefix)
+    click.echo(f"revoked {key.prefix}")
+
+
+def init_app(app: Flask) -> None:
+    for group in (db_cli, accounts_cli, keys_cli):
+        app.cli.add_command(group)

@@ -1,0 +1,67 @@
+"""Configuration: defaults, then environment variables, then the mapping a caller passes.
+
+Every setting is listed once in ``SETTINGS`` with its type and default, so the README's
+configuration table and the code cannot drift apart silently.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from typing import Any
+
+# name -> (parser, default)
+SETTINGS: dict[str, tuple[Callable[[str], Any], Any]] = {
+    "DATABASE_URL": (str, None),
+    "DB_POOL_MIN_SIZE": (int, 1),
+    "DB_POOL_MAX_SIZE": (int, 10),
+    "DB_POOL_TIMEOUT": (float, 5.0),
+    "DB_STATEMENT_TIMEOUT_MS": (int, 30_000),
+    "DB_RETRY_ATTEMPTS": (int, 3),
+    "MAX_BODY_BYTES": (int, 1024 * 1024),
+    "RETRY_AFTER_SECONDS": (int, 5),
+    "EMBEDDED_PG_DIR": (str, None),
+    "LOG_LEVEL": (str, "INFO"),
+}
+
+
+def defaults() -> dict[str, Any]:
+    """Fixed Flask and flask-smorest settings plus the defaults of our own."""
+    config: dict[str, Any] = {name: default for name, (_, default) in SETTINGS.items()}
+    config.update(
+        # Let unexpected exceptions reach our 500 handler even when TESTING is on.
+        PROPAGATE_EXCEPTIONS=False,
+        API_TITLE="Contact ingestion API",
+        API_VERSION="1.0.0",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/",
+        OPENAPI_JSON_PATH="openapi.json",
+        OPENAPI_SWAGGER_UI_PATH="docs",
+        # Served by the app itself from the swagger-ui-bundle wheel: docs work offline.
+        OPENAPI_SWAGGER_UI_URL="/docs/assets/",
+    )
+    return config
+
+
+def from_environ(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Parse the settings present in the environment; empty values count as unset."""
+    environ = os.environ if environ is None else environ
+    parsed: dict[str, Any] = {}
+    for name, (parse, _) in SETTINGS.items():
+        raw = environ.get(name)
+        if raw is None or raw.strip() == "":
+            continue
+        try:
+            parsed[name] = parse(raw.strip())
+        except ValueError as exc:
+            raise RuntimeError(f"Environment variable {name}={raw!r} is not valid: {exc}") from exc
+    return parsed
+
+
+def load(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Defaults, overlaid by the environment, overlaid by ``overrides`` (tests)."""
+    config = defaults()
+    config.update(from_environ())
+    config.update(overrides or {})
+    config["MAX_CONTENT_LENGTH"] = config["MAX_BODY_BYTES"]
+    return config

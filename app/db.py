@@ -1,0 +1,165 @@
+"""The connection pool, owned the way flaskr's ``db.py`` owns its connection.
+
+The pool is built in ``init_app`` but opened lazily on first use, in the worker process, never
+in a pre-forking master (psycopg pools do not survive ``fork``).
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+
+import psycopg
+from psycopg import errors as pg_errors
+from psycopg_pool import ConnectionPool, PoolTimeout
+
+from flask import Flask, current_app, g
+
+from app import errors
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+# The checkout's `.data/`: `make run` and every `flask --app app` command share this cluster.
+DEFAULT_EMBEDDED_DIR = Path(__file__).resolve().parent.parent / ".data"
+
+# Errors after which the whole transaction can be run again and may well succeed.
+RETRYABLE = (pg_errors.SerializationFailure, pg_errors.DeadlockDetected, pg_errors.UniqueViolation)
+
+
+class Database:
+    """Per-app pool plus the knowledge of where the database is."""
+
+    def __init__(self, app: Flask) -> None:
+        self.config = app.config
+        self._pool: ConnectionPool | None = None
+        self._lock = threading.Lock()
+
+    def conninfo(self) -> str:
+        """DATABASE_URL, or the embedded server under ``.data/`` started on demand."""
+        url = self.config.get("DATABASE_URL")
+        if url:
+            return url
+        url = start_embedded(self.config.get("EMBEDDED_PG_DIR"))
+        self.config["DATABASE_URL"] = url
+        return url
+
+    @property
+    def pool(self) -> ConnectionPool:
+        with self._lock:
+            if self._pool is None:
+                self._pool = ConnectionPool(
+                    self.conninfo(),
+                    min_size=self.config["DB_POOL_MIN_SIZE"],
+                    max_size=self.config["DB_POOL_MAX_SIZE"],
+                    timeout=self.config["DB_POOL_TIMEOUT"],
+                    kwargs={"autocommit": True},
+                    configure=self._configure,
+                    check=ConnectionPool.check_connection,
+                    open=False,
+                    name="app",
+                )
+                self._pool.open(wait=False)
+                atexit.register(self.close)
+            return self._pool
+
+    def _configure(self, conn: psycopg.Connection) -> None:
+        conn.execute(
+            "SELECT set_config('statement_timeout', %s, false)",
+            [str(self.config["DB_STATEMENT_TIMEOUT_MS"])],
+        )
+
+    def close(self) -> None:
+        with self._lock:
+            if self._pool is not None:
+                self._pool.close()
+                self._pool = None
+
+    def stats(self) -> dict[str, int]:
+        """Pool counters for metrics; empty before the pool is first used."""
+        return self._pool.get_stats() if self._pool is not None else {}
+
+
+def start_embedded(data_dir: str | None) -> str:
+    """Start (or find running) the embedded PostgreSQL and stop it at exit if we started it."""
+    from app import embedded_pg
+
+    server = embedded_pg.EmbeddedPostgres(Path(data_dir) if data_dir else DEFAULT_EMBEDDED_DIR)
+    url = server.ensure_running()
+    if server.started_here:
+        atexit.register(server.stop)
+    return url
+
+
+def init_app(app: Flask) -> None:
+    """Attach the pool and return pooled connections at the end of each app context."""
+    app.extensions["db"] = Database(app)
+    app.teardown_appcontext(_return_connection)
+
+
+def get_db() -> Database:
+    return current_app.extensions["db"]
+
+
+def get_conn() -> psycopg.Connection:
+    """A pooled connection for this request, kept on ``g`` until teardown (flaskr's get_db)."""
+    if "db_conn" not in g:
+        pool = get_db().pool
+        with translate_db_errors():
+            g.db_conn = pool.getconn()
+    return g.db_conn
+
+
+def _return_connection(_exc: BaseException | None = None) -> None:
+    conn = g.pop("db_conn", None)
+    if conn is not None:
+        get_db().pool.putconn(conn)
+
+
+@contextmanager
+def translate_db_errors() -> Iterator[None]:
+    """Driver errors that mean "database unreachable" become a 503 with Retry-After."""
+    try:
+        yield
+    except (PoolTimeout, psycopg.OperationalError) as exc:
+        log.warning("database unavailable: %s", exc)
+        retry_after = str(current_app.config["RETRY_AFTER_SECONDS"])
+        raise errors.ServiceUnavailable(headers={"Retry-After": retry_after}) from exc
+
+
+def run_in_transaction(work: Callable[[psycopg.Connection], T]) -> T:
+    """Run ``work(conn)`` in one transaction, retried a bounded number of times on races.
+
+    Deadlocks, serialization failures and unique violations caused by a concurrent writer
+    are retried; with identifier locks in place they are rare, so the bound is small.
+    """
+    attempts = max(1, current_app.config["DB_RETRY_ATTEMPTS"])
+    conn = get_conn()
+    for attempt in range(1, attempts + 1):
+        try:
+            with translate_db_errors(), conn.transaction():
+                return work(conn)
+        except RETRYABLE as exc:
+            if attempt == attempts:
+                if isinstance(exc, pg_errors.UniqueViolation):
+                    raise errors.Conflict() from exc
+                raise
+            log.info("retrying transaction after %s (attempt %d)", type(exc).__name__, attempt)
+    raise AssertionError("unreachable")
+
+
+def fetch(work: Callable[[psycopg.Connection], T]) -> T:
+    """Run a read outside an explicit transaction (autocommit)."""
+    conn = get_conn()
+    with translate_db_errors():
+        return work(conn)
+
+
+def connect(conninfo: str, **kwargs: Any) -> psycopg.Connection:
+    """A standalone autocommit connection, for CLI commands and migrations."""
+    return psycopg.connect(conninfo, autocommit=True, **kwargs)

@@ -1,0 +1,94 @@
+"""``make run``: database, migrations, a fresh dev key, a banner, then a threaded dev server.
+
+With no DATABASE_URL the embedded PostgreSQL under ``.data/`` is started (and stopped again on
+Ctrl-C if this process started it). One process with threads keeps the in-memory rate-limit
+counters exact.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+from pathlib import Path
+
+from werkzeug.serving import run_simple
+
+from app import create_app, db, embedded_pg
+
+DEV_ACCOUNT = "dev"
+SAMPLE = '{"email": "alex.johnson@example.com", "name": "Alex Johnson", "external_id": "cust_001"}'
+
+
+def banner(base_url: str, key: str, database: str) -> str:
+    """What `make run` prints: the key, a curl line that works as pasted, the docs URL."""
+    return "\n".join(
+        [
+            "",
+            f"Contact ingestion API: {base_url}",
+            f"Database: {database}",
+            f"API key for account {DEV_ACCOUNT!r} (new on every start, shown only once):",
+            f"  {key}",
+            "",
+            "Create a contact:",
+            f"curl -sS -X POST {base_url}/api/v1/partner/contacts -H 'x-api-key: {key}'"
+            f" -H 'Content-Type: application/json' -d '{SAMPLE}'",
+            "",
+            f"Docs: {base_url}/docs   (OpenAPI: {base_url}/openapi.json)",
+            "Stop with Ctrl-C.",
+            "",
+        ]
+    )
+
+
+def bootstrap(app) -> str:
+    """Apply migrations, make sure the dev account exists, and issue it a new key."""
+    from app import cli
+    from app.services import accounts
+
+    with app.app_context():
+        cli.upgrade()
+        accounts.ensure_account(DEV_ACCOUNT)
+        return accounts.create_key(DEV_ACCOUNT)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def main() -> int:
+    # SIGTERM (e.g. from a process manager) stops the server like Ctrl-C does.
+    signal.signal(signal.SIGTERM, _interrupt)
+    host = os.environ.get("HOST", "127.0.0.1")
+    port = int(os.environ.get("PORT", "8000"))
+    server = None
+    url = os.environ.get("DATABASE_URL", "").strip()
+    described = "DATABASE_URL"
+    if not url:
+        data_dir = Path(os.environ.get("EMBEDDED_PG_DIR") or db.DEFAULT_EMBEDDED_DIR)
+        server = embedded_pg.EmbeddedPostgres(data_dir)
+        try:
+            url = server.ensure_running()
+        except embedded_pg.EmbeddedUnavailable as exc:
+            print(exc, file=sys.stderr)
+            return 1
+        described = f"embedded PostgreSQL in {data_dir}"
+    try:
+        app = create_app({"DATABASE_URL": url})
+        key = bootstrap(app)
+        print(banner(f"http://{host}:{port}", key, described), flush=True)
+        run_simple(host, port, app, threaded=True)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        # A second Ctrl-C (the terminal signals make and us alike) must not abort the stop.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        if server is not None and server.started_here:
+            print("Stopping the embedded PostgreSQL...", flush=True)
+            server.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,246 @@
+"""The one error envelope: every error response of the service is rendered here.
+
+``{"errors": [{"code": "invalid_request", "message": "Invalid request"}, {...specific...}]}``
+-- the first entry is always the generic one, as the mimicked API does.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+from flask import Response, g, jsonify
+from werkzeug.exceptions import HTTPException
+
+import flask_smorest
+import marshmallow as ma
+
+log = logging.getLogger(__name__)
+
+GENERIC = {"code": "invalid_request", "message": "Invalid request"}
+
+
+class AppError(Exception):
+    """Internal server error."""
+
+    status = 500
+    code = "internal_error"
+
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        field: str | None = None,
+        details: list[dict[str, str]] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        self.message = message or (self.__doc__ or "").strip()
+        super().__init__(self.message)
+        entry = {"code": self.code, "message": self.message}
+        if field is not None:
+            entry["field"] = field
+        self.details = details or [entry]
+        self.headers = headers or {}
+
+
+class BadRequest(AppError):
+    """Bad request."""
+
+    status, code = 400, "bad_request"
+
+
+class InvalidJson(AppError):
+    """The request body is not valid JSON."""
+
+    status, code = 400, "invalid_json"
+
+
+class Unauthorized(AppError):
+    """Unauthorized"""
+
+    status, code = 401, "unauthorized"
+
+
+class NotFound(AppError):
+    """Not found"""
+
+    status, code = 404, "not_found"
+
+
+class MethodNotAllowed(AppError):
+    """Method not allowed."""
+
+    status, code = 405, "method_not_allowed"
+
+
+class Conflict(AppError):
+    """The request conflicts with the current state of the data."""
+
+    status, code = 409, "conflict"
+
+
+class IdentityConflict(Conflict):
+    """The identifiers in the request belong to different contacts."""
+
+    code = "identity_conflict"
+
+
+class PayloadTooLarge(AppError):
+    """The request body is too large."""
+
+    status, code = 413, "payload_too_large"
+
+
+class UnsupportedMediaType(AppError):
+    """The request body must be JSON."""
+
+    status, code = 415, "unsupported_media_type"
+
+
+class ValidationFailed(AppError):
+    """Invalid field."""
+
+    status, code = 422, "invalid_field"
+
+    @classmethod
+    def from_messages(cls, messages: Any) -> ValidationFailed:
+        """Build one entry per bad field from marshmallow's nested message dict."""
+        details = [
+            {"code": cls.code, "message": message, **({"field": field} if field else {})}
+            for field, message in flatten_messages(messages)
+        ]
+        return cls(details=details or None)
+
+
+class TooManyRequests(AppError):
+    """Too many requests"""
+
+    status, code = 429, "too_many_requests"
+
+
+class ServiceUnavailable(AppError):
+    """The service is temporarily unavailable; retry later."""
+
+    status, code = 503, "service_unavailable"
+
+
+_BY_STATUS: dict[int, type[AppError]] = {
+    cls.status: cls
+    for cls in (
+        BadRequest,
+        Unauthorized,
+        NotFound,
+        MethodNotAllowed,
+        Conflict,
+        PayloadTooLarge,
+        UnsupportedMediaType,
+        ValidationFailed,
+        TooManyRequests,
+        AppError,
+        ServiceUnavailable,
+    )
+}
+
+# webargs keys validation messages by location first: {"json": {...}}; drop that level.
+_LOCATIONS = {"json", "query", "querystring", "view_args", "headers", "form", "files"}
+
+
+def flatten_messages(messages: Any, prefix: str = "") -> Iterator[tuple[str, str]]:
+    """Yield ``(field_path, message)``: ``email``, ``[3].email``, ``location.city``."""
+    if isinstance(messages, dict):
+        for key, value in messages.items():
+            if not prefix and key in _LOCATIONS:
+                path = ""
+            elif key == "_schema":
+                path = prefix
+            elif isinstance(key, int):
+                path = f"{prefix}[{key}]"
+            else:
+                path = f"{prefix}.{key}" if prefix else str(key)
+            yield from flatten_messages(value, path)
+    elif isinstance(messages, list | tuple):
+        texts = [m for m in messages if isinstance(m, str)]
+        if texts:
+            yield prefix, " ".join(texts)
+        for item in messages:
+            if not isinstance(item, str):
+                yield from flatten_messages(item, prefix)
+    else:
+        yield prefix, str(messages)
+
+
+def render(error: AppError) -> Response:
+    """The only place an error body is written."""
+    response = jsonify({"errors": [GENERIC, *error.details]})
+    response.status_code = error.status
+    for name, value in error.headers.items():
+        response.headers[name] = value
+    return response
+
+
+def from_http_exception(error: HTTPException) -> AppError:
+    """Map werkzeug/webargs/flask-limiter exceptions onto our hierarchy."""
+    status = error.code or 500
+    data = getattr(error, "data", None) or {}
+    if status == 422 and "messages" in data:
+        app_error: AppError = ValidationFailed.from_messages(data["messages"])
+    elif status >= 500:
+        original = getattr(error, "original_exception", None)
+        if original is not None:
+            log.error(
+                "unhandled exception (request %s)",
+                g.get("request_id"),
+                exc_info=(type(original), original, original.__traceback__),
+            )
+        app_error = _BY_STATUS.get(status, AppError)()
+    elif status in _BY_STATUS:
+        app_error = _BY_STATUS[status]()
+    else:
+        app_error = AppError(error.name)
+        app_error.status = status
+        app_error.details = [{"code": error.name.lower().replace(" ", "_"), "message": error.name}]
+    headers = dict(error.get_headers())
+    headers.pop("Content-Type", None)
+    app_error.headers = {**headers, **(data.get("headers") or {}), **app_error.headers}
+    return app_error
+
+
+class ErrorEntrySchema(ma.Schema):
+    code = ma.fields.String(required=True, metadata={"description": "Stable machine code."})
+    message = ma.fields.String(required=True, metadata={"description": "Human-readable text."})
+    field = ma.fields.String(
+        metadata={"description": "The field at fault, e.g. `email` or `[3].email`."}
+    )
+
+
+class ErrorEnvelopeSchema(ma.Schema):
+    """Every error response: the generic entry first, then the specific ones."""
+
+    errors = ma.fields.List(
+        ma.fields.Nested(ErrorEntrySchema),
+        required=True,
+        metadata={
+            "example": [
+                GENERIC,
+                {
+                    "code": "invalid_field",
+                    "message": "Not a valid email address.",
+                    "field": "email",
+                },
+            ]
+        },
+    )
+
+
+class Api(flask_smorest.Api):
+    """flask-smorest's Api with our envelope for both the handlers and the spec."""
+
+    ERROR_SCHEMA = ErrorEnvelopeSchema
+
+    def handle_http_exception(self, error: HTTPException) -> Response:  # type: ignore[override]
+        return render(from_http_exception(error))
+
+    def _register_error_handlers(self) -> None:
+        super()._register_error_handlers()
+        self._app.register_error_handler(AppError, render)

@@ -1,0 +1,1 @@
+"""Use cases: one function per API operation, each one transaction."""

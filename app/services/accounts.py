@@ -1,0 +1,74 @@
+"""Accounts and API keys: creation, listing, revocation, authentication."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from app import db, errors
+from app.repositories import accounts as repo
+from app.repositories.accounts import Account, ApiKey
+
+KEY_PREFIX = "ck_"
+# Characters of a key (after KEY_PREFIX) shown in listings and used to revoke it.
+SHOWN_CHARS = 8
+
+
+def hash_key(key: str) -> bytes:
+    """SHA-256 is enough: keys carry 256 random bits, so there is nothing to brute-force."""
+    return hashlib.sha256(key.encode("utf-8", "surrogatepass")).digest()
+
+
+def _new_key(conn, account_id: int) -> str:
+    """Insert a new key for the account; return it in full (the only time it exists)."""
+    key = KEY_PREFIX + secrets.token_urlsafe(32)  # 32 bytes of randomness
+    repo.insert_api_key(conn, account_id, key[: len(KEY_PREFIX) + SHOWN_CHARS], hash_key(key))
+    return key
+
+
+def create_account(name: str) -> tuple[Account, str]:
+    """A new account and its first key."""
+
+    def work(conn) -> tuple[Account, str]:
+        if repo.get_account_by_name(conn, name) is not None:
+            raise errors.Conflict(f"An account named {name!r} already exists.")
+        account = repo.insert_account(conn, name)
+        return account, _new_key(conn, account.id)
+
+    return db.run_in_transaction(work)
+
+
+def ensure_account(name: str) -> Account:
+    """The account with this name, created if missing (the dev account of `make run`)."""
+
+    def work(conn) -> Account:
+        return repo.get_account_by_name(conn, name) or repo.insert_account(conn, name)
+
+    return db.run_in_transaction(work)
+
+
+def _account(conn, name: str) -> Account:
+    account = repo.get_account_by_name(conn, name)
+    if account is None:
+        raise errors.NotFound(f"No account named {name!r}.")
+    return account
+
+
+def create_key(account_name: str) -> str:
+    return db.run_in_transaction(lambda conn: _new_key(conn, _account(conn, account_name).id))
+
+
+def list_keys(account_name: str) -> list[ApiKey]:
+    return db.fetch(lambda conn: repo.list_api_keys(conn, _account(conn, account_name).id))
+
+
+def revoke_key(prefix: str) -> ApiKey:
+    key = db.run_in_transaction(lambda conn: repo.revoke_api_key(conn, prefix))
+    if key is None:
+        raise errors.NotFound(f"No API key with prefix {prefix!r}.")
+    return key
+
+
+def authenticate(key: str) -> Account | None:
+    """The account owning an unrevoked ``key``, else ``None``."""
+    return db.fetch(lambda conn: repo.find_account_by_key_hash(conn, hash_key(key)))

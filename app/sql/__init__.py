@@ -1,0 +1,31 @@
+"""Named SQL blocks loaded from the ``.sql`` files beside this module (procrastinate-style).
+
+A file holds blocks of the form::
+
+    -- find_holders --
+    -- One line saying what the statement is for.
+    SELECT ...
+
+Repositories then run ``queries("identifiers")["find_holders"]`` with ``%(name)s`` parameters.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from importlib import resources
+
+_BLOCK = re.compile(r"^-- ([a-z_][a-z0-9_]*) --$", re.MULTILINE)
+
+
+@functools.cache
+def queries(name: str) -> dict[str, str]:
+    """Every named statement of ``<name>.sql``, keyed by its block name."""
+    text = resources.files(__package__).joinpath(f"{name}.sql").read_text(encoding="utf-8")
+    parts = _BLOCK.split(text)
+    blocks: dict[str, str] = {}
+    for block_name, body in zip(parts[1::2], parts[2::2], strict=True):
+        if block_name in blocks:
+            raise ValueError(f"{name}.sql: block {block_name!r} defined twice")
+        blocks[block_name] = body.strip()
+    return blocks

@@ -1,0 +1,131 @@
+"""Fixtures in flaskr's vocabulary (app, client, runner, api) on a real PostgreSQL.
+
+The server is the one named by TEST_DATABASE_URL, or an embedded, throwaway cluster in a temp
+dir. Either way the suite runs in a database of its own, created here, migrated once, and
+dropped at the end; each test that uses the app starts from empty tables.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+from psycopg import sql
+from psycopg.conninfo import make_conninfo
+
+from flask import Flask
+from flask.testing import FlaskClient
+
+from app import create_app, migrations
+from app.embedded_pg import EmbeddedPostgres
+
+TABLES = ("profile_identifiers", "profiles", "api_keys", "accounts")
+
+
+@pytest.fixture(scope="session")
+def server_url() -> Iterator[str]:
+    """A PostgreSQL server's URL (maintenance database)."""
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        yield url
+        return
+    folder = Path(tempfile.mkdtemp(prefix="contacts-test-pg-"))
+    server = EmbeddedPostgres(folder, database="postgres", durable=False)
+    try:
+        yield server.ensure_running()
+    finally:
+        server.stop()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def make_database(server_url: str) -> Iterator[Any]:
+    """Factory of throwaway databases on the test server, all dropped at session end."""
+    created: list[str] = []
+
+    def make(prefix: str = "contacts_test") -> str:
+        name = f"{prefix}_{os.getpid()}_{secrets.token_hex(3)}"
+        with psycopg.connect(server_url, autocommit=True) as conn:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        created.append(name)
+        return make_conninfo(server_url, dbname=name)
+
+    yield make
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        for name in created:
+            conn.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            )
+
+
+@pytest.fixture(scope="session")
+def database_url(make_database: Any) -> str:
+    """The suite's database, migrated once."""
+    url = make_database()
+    with psycopg.connect(url, autocommit=True) as conn:
+        migrations.upgrade(conn)
+    return url
+
+
+@pytest.fixture
+def clean_db(database_url: str) -> str:
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE")
+    return database_url
+
+
+@pytest.fixture
+def app(clean_db: str) -> Iterator[Flask]:
+    app = create_app({"TESTING": True, "DATABASE_URL": clean_db, "DB_POOL_MAX_SIZE": 25})
+    yield app
+    app.extensions["db"].close()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask):
+    return app.test_cli_runner()
+
+
+class ApiActions:
+    """Like flaskr's AuthActions: accounts with keys, and requests that carry a key."""
+
+    def __init__(self, app: Flask, client: FlaskClient) -> None:
+        self.app = app
+        self.client = client
+        self._keys: dict[str, str] = {}
+
+    def key(self, account: str = "acme") -> str:
+        """The API key of ``account``, created on first use."""
+        if account not in self._keys:
+            from app.services import accounts
+
+            with self.app.app_context():
+                _, self._keys[account] = accounts.create_account(account)
+        return self._keys[account]
+
+    def request(self, method: str, path: str, *, account: str = "acme", **kwargs: Any):
+        headers = {"x-api-key": self.key(account), **kwargs.pop("headers", {})}
+        return self.client.open(path, method=method, headers=headers, **kwargs)
+
+    def post(self, path: str, **kwargs: Any):
+        return self.request("POST", path, **kwargs)
+
+    def get(self, path: str, **kwargs: Any):
+        return self.request("GET", path, **kwargs)
+
+
+@pytest.fixture
+def api(app: Flask, client: FlaskClient) -> ApiActions:
+    return ApiActions(app, client)
