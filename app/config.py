@@ -39,6 +39,8 @@ def defaults() -> dict[str, Any]:
         OPENAPI_SWAGGER_UI_PATH="docs",
         # Served by the app itself from the swagger-ui-bundle wheel: docs work offline.
         OPENAPI_SWAGGER_UI_URL="/docs/assets/",
+        # Swagger UI would otherwise send the spec's URL to validator.swagger.io.
+        OPENAPI_SWAGGER_UI_CONFIG={"validatorUrl": None},
     )
     return config
 

@@ -188,11 +188,8 @@ def from_http_exception(error: HTTPException) -> AppError:
     elif status >= 500:
         original = getattr(error, "original_exception", None)
         if original is not None:
-            log.error(
-                "unhandled exception (request %s)",
-                g.get("request_id"),
-                exc_info=(type(original), original, original.__traceback__),
-            )
+            # Flask has logged the traceback already; this line ties it to the request id.
+            log.error("unhandled %s (request %s)", type(original).__name__, g.get("request_id"))
         app_error = _BY_STATUS.get(status, AppError)()
     elif status in _BY_STATUS:
         app_error = _BY_STATUS[status]()

@@ -12,4 +12,5 @@ exec gunicorn \
     --workers "${WEB_CONCURRENCY:-2}" \
     --threads "${GUNICORN_THREADS:-4}" \
     --access-logfile - \
+    --no-control-socket \
     'app:create_app()'

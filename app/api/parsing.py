@@ -8,6 +8,7 @@ body that parses as JSON is used whatever the header says. Strings PostgreSQL ca
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
 from flask import Request
@@ -23,6 +24,18 @@ from app import errors
 NON_JSON_TYPES = ("application/x-www-form-urlencoded", "multipart/", "text/xml", "application/xml")
 
 
+def _describe(exc: Exception) -> str:
+    """A client-facing reason that names no Python internals."""
+    if isinstance(exc, UnicodeDecodeError):
+        return "The request body is not valid UTF-8."
+    if isinstance(exc, RecursionError):
+        return "The request body is nested too deeply."
+    if isinstance(exc, json.JSONDecodeError):
+        where = f"line {exc.lineno}, column {exc.colno}"
+        return f"The request body is not valid JSON: {exc.msg} ({where})."
+    return "The request body is not valid JSON."
+
+
 def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
@@ -31,13 +44,11 @@ def decode_json(body: bytes, mimetype: str) -> Any:
     """Parse ``body`` as strict JSON (UTF-8, no NaN/Infinity) or raise a 400/415/422."""
     try:
         value = json.loads(body.decode("utf-8-sig"), parse_constant=_reject_constant)
-    except (UnicodeDecodeError, ValueError) as exc:
+        problems = list(unstorable_strings(value))
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         if mimetype.startswith(NON_JSON_TYPES) or mimetype.endswith("+xml"):
             raise errors.UnsupportedMediaType() from exc
-        if isinstance(exc, UnicodeDecodeError):
-            raise errors.InvalidJson("The request body is not valid UTF-8.") from exc
-        raise errors.InvalidJson(f"The request body is not valid JSON: {exc}") from exc
-    problems = list(unstorable_strings(value))
+        raise errors.InvalidJson(_describe(exc)) from exc
     if problems:
         raise errors.ValidationFailed(
             details=[
@@ -58,7 +69,7 @@ def _unstorable(text: str) -> str | None:
     return None
 
 
-def unstorable_strings(value: Any, path: str = "") -> Any:
+def unstorable_strings(value: Any, path: str = "") -> Iterator[tuple[str, str]]:
     """Yield ``(path, message)`` for every string (key or value) PostgreSQL cannot store."""
     if isinstance(value, str):
         message = _unstorable(value)
@@ -66,12 +77,11 @@ def unstorable_strings(value: Any, path: str = "") -> Any:
             yield path, message
     elif isinstance(value, dict):
         for key, item in value.items():
-            sub = f"{path}.{key}" if path else key
             message = _unstorable(key)
             if message:
-                yield path or None, f"Key: {message}"
-                continue
-            yield from unstorable_strings(item, sub)
+                yield path, f"Key: {message}"
+            else:
+                yield from unstorable_strings(item, f"{path}.{key}" if path else key)
     elif isinstance(value, list):
         for index, item in enumerate(value):
             yield from unstorable_strings(item, f"{path}[{index}]")
