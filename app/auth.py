@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import g, request
+from collections.abc import Iterable
+
+from flask import Blueprint, Flask, g, request
 from werkzeug.datastructures import Headers
 
 from app import errors
@@ -34,9 +36,24 @@ def extract_key(headers: Headers) -> str | None:
 
 
 def authenticate() -> None:
-    """``before_request`` hook of the API blueprints: put the caller's account on ``g``."""
+    """Put the caller's account on ``g``, or answer 401."""
     key = extract_key(request.headers)
     account = accounts.authenticate(key) if key else None
     if account is None:
         raise errors.Unauthorized()
     g.account = account
+
+
+def init_app(app: Flask, blueprints: Iterable[Blueprint]) -> None:
+    """Authenticate every request routed to ``blueprints``, in an app-level hook.
+
+    App-level because Flask runs app hooks before blueprint hooks, and the rate limiter checks
+    in an app hook registered after this one: a bad key is a 401 that spends no budget.
+    """
+    names = frozenset(blueprint.name for blueprint in blueprints)
+
+    def authenticate_api_request() -> None:
+        if not names.isdisjoint(request.blueprints):
+            authenticate()
+
+    app.before_request(authenticate_api_request)

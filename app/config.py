@@ -22,6 +22,12 @@ SETTINGS: dict[str, tuple[Callable[[str], Any], Any]] = {
     "RETRY_AFTER_SECONDS": (int, 5),
     "EMBEDDED_PG_DIR": (str, None),
     "LOG_LEVEL": (str, "INFO"),
+    # Rate limits per account and API, in flask-limiter's syntax ("120 per minute", "10/second").
+    "RATE_LIMIT_CUSTOMERS_API": (str, "120 per minute"),
+    "RATE_LIMIT_PARTNER_API": (str, "120 per minute"),
+    # memory:// counts per process; redis://host:6379/0 shares counts across workers and replicas.
+    "RATELIMIT_STORAGE_URI": (str, "memory://"),
+    "DEFAULT_PHONE_REGION": (str.upper, "US"),
 }
 
 

@@ -80,6 +80,12 @@ class Conflict(AppError):
     status, code = 409, "conflict"
 
 
+class AlreadyExists(Conflict):
+    """It already exists."""
+
+    code = "already_exists"
+
+
 class IdentityConflict(Conflict):
     """The identifiers in the request belong to different contacts."""
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Flask
 
-from app import api, auth, cli, config, db, errors, request_id
+from app import api, auth, cli, config, db, errors, limits, request_id
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
@@ -23,6 +23,10 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     request_id.init_app(app)
     # The connection pool (opened lazily, per worker process).
     db.init_app(app)
+    # Authentication, then rate limiting: both app-level before_request hooks, in this order,
+    # so a bad key is a 401 that spends no budget, and validation comes after both.
+    auth.init_app(app, [blp for group in api.API_GROUPS.values() for blp in group])
+    limits.init_app(app, api.API_GROUPS)
     # flask-smorest with our error envelope in both the handlers and the spec.
     smorest = errors.Api(app)
     # Blueprints after Api.init_app, as flask-smorest requires.

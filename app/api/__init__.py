@@ -6,10 +6,19 @@ from flask import Flask
 
 import flask_smorest
 
-from app.api import contacts, docs, health
+from app.api import contacts, customers, docs, extras, health
+
+# The authenticated APIs. A blueprint listed here is registered, requires an API key, and
+# shares its group's rate limit (setting ``RATE_LIMIT_<GROUP>_API``, scope = group name).
+API_GROUPS: dict[str, list[flask_smorest.Blueprint]] = {
+    "partner": [contacts.blp],
+    "customers": [customers.blp, extras.blp],
+}
 
 
 def register_blueprints(app: Flask, api: flask_smorest.Api) -> None:
-    for module in (health, contacts):
-        api.register_blueprint(module.blp)
+    api.register_blueprint(health.blp)
+    for blueprints in API_GROUPS.values():
+        for blueprint in blueprints:
+            api.register_blueprint(blueprint)
     docs.init_app(app, api)

@@ -9,7 +9,7 @@ from typing import Any
 import flask_smorest
 
 # Statuses any authenticated route can answer.
-AUTHENTICATED = (401, 405, 500, 503)
+AUTHENTICATED = (401, 405, 429, 500, 503)
 # Statuses any route taking a JSON body can answer in addition.
 WITH_BODY = (400, 413, 415, 422)
 

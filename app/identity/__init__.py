@@ -1,11 +1,17 @@
 """Identity resolution core: pure rules, no Flask, no database, no clock.
 
-Imports only the standard library (later also rapidfuzz and phonenumbers); the service layer
+Imports only the standard library and phonenumbers (later rapidfuzz); the service layer
 loads candidates with SQL, asks this package for a decision, and applies it.
 """
 
 from app.identity.match import match_contact
-from app.identity.normalize import identifier, normalize_email, normalize_external_id
+from app.identity.normalize import (
+    identifier,
+    is_possible_phone,
+    normalize_email,
+    normalize_external_id,
+    normalize_phone,
+)
 from app.identity.types import Holder, Identifier, Kind, MatchResult
 
 __all__ = [
@@ -14,7 +20,9 @@ __all__ = [
     "Kind",
     "MatchResult",
     "identifier",
+    "is_possible_phone",
     "match_contact",
     "normalize_email",
     "normalize_external_id",
+    "normalize_phone",
 ]

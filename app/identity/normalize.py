@@ -5,7 +5,11 @@ The value as given is stored beside the normalized one; only the normalized one 
 
 from __future__ import annotations
 
+import phonenumbers
+
 from app.identity.types import Identifier, Kind
+
+DEFAULT_REGION = "US"
 
 
 def normalize_email(value: str | None) -> str | None:
@@ -24,9 +28,36 @@ def normalize_external_id(value: str | None) -> str | None:
     return norm or None
 
 
-_NORMALIZERS = {Kind.EMAIL: normalize_email, Kind.EXTERNAL_ID: normalize_external_id}
+def parse_phone(value: str, region: str = DEFAULT_REGION) -> phonenumbers.PhoneNumber | None:
+    """The parsed number, or ``None`` when ``phonenumbers`` cannot read it as a phone number."""
+    try:
+        return phonenumbers.parse(value, region)
+    except phonenumbers.NumberParseException:
+        return None
 
 
-def identifier(kind: Kind, value: str) -> Identifier:
+def is_possible_phone(value: str, region: str = DEFAULT_REGION) -> bool:
+    """*Possible*, not *valid*: the mimicked API's own example +10233456781 must pass."""
+    number = parse_phone(value, region)
+    return number is not None and phonenumbers.is_possible_number(number)
+
+
+def normalize_phone(value: str | None, region: str = DEFAULT_REGION) -> str | None:
+    """E.164 (``+14155550100``); numbers without a country code are read in ``region``."""
+    if value is None:
+        return None
+    number = parse_phone(value, region)
+    if number is None or not phonenumbers.is_possible_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def identifier(kind: Kind, value: str, *, region: str = DEFAULT_REGION) -> Identifier:
     """The identifier ``value`` of ``kind`` with its normalized form."""
-    return Identifier(kind=kind, norm=_NORMALIZERS[kind](value), value=value)
+    if kind is Kind.PHONE:
+        norm = normalize_phone(value, region)
+    elif kind is Kind.EMAIL:
+        norm = normalize_email(value)
+    else:
+        norm = normalize_external_id(value)
+    return Identifier(kind=kind, norm=norm, value=value)

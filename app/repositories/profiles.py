@@ -9,6 +9,7 @@ from typing import Any
 
 import psycopg
 from psycopg.rows import class_row
+from psycopg.types.json import Jsonb
 
 from app.sql import queries
 
@@ -28,21 +29,41 @@ class Contact:
     external_id: str | None
 
 
-def insert_profile(conn: psycopg.Connection, account_id: int, fields: dict[str, Any]) -> int:
-    params = {
-        "account_id": account_id,
-        "name": fields.get("name"),
-        "professional_id": fields.get("professional_id"),
-    }
-    return conn.execute(q["insert_profile"], params).fetchone()[0]
+# Columns update_profile can set; every write of either API goes through it.
+COLUMNS = (
+    "name", "professional_id", "company", "first_seen", "last_seen", "region_code",
+    "country_code", "city", "unsubscribed", "blocked", "source", "referer", "last_page",
+    "locale", "created_from", "integration_id", "notes",
+)  # fmt: skip
+
+
+def insert_profile(conn: psycopg.Connection, account_id: int) -> int:
+    """A new, empty profile; the caller fills it with ``update_profile``."""
+    return conn.execute(q["insert_profile"], {"account_id": account_id}).fetchone()[0]
 
 
 def update_profile(
-    conn: psycopg.Connection, account_id: int, profile_id: int, fields: dict[str, Any]
+    conn: psycopg.Connection,
+    account_id: int,
+    profile_id: int,
+    fields: dict[str, Any],
+    *,
+    custom_data_set: dict[str, Any] | None = None,
+    custom_data_remove: list[str] | None = None,
+    clear_custom_data: bool = False,
 ) -> None:
-    """Set the fields present in ``fields``; absent ones keep their value."""
-    params: dict[str, Any] = {"account_id": account_id, "id": profile_id}
-    for name in ("name", "professional_id"):
+    """Set the columns present in ``fields``; absent ones keep their value."""
+    unknown = set(fields) - set(COLUMNS)
+    if unknown:
+        raise ValueError(f"not profile columns: {sorted(unknown)}")
+    params: dict[str, Any] = {
+        "account_id": account_id,
+        "id": profile_id,
+        "custom_data_set": Jsonb(custom_data_set or {}),
+        "custom_data_remove": custom_data_remove or [],
+        "clear_custom_data": clear_custom_data,
+    }
+    for name in COLUMNS:
         params[f"set_{name}"] = name in fields
         params[name] = fields.get(name)
     conn.execute(q["update_profile"], params)

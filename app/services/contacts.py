@@ -41,11 +41,11 @@ def upsert_contact(account_id: int, data: dict[str, Any]) -> tuple[Contact, bool
                 "send the email of the contact that has this external_id, or omit one of them.",
             )
         created = match.profile_id is None
-        if created:
-            profile_id = profiles.insert_profile(conn, account_id, data)
-        else:
-            profile_id = match.profile_id
-            profiles.update_profile(conn, account_id, profile_id, data)
+        profile_id = match.profile_id
+        if profile_id is None:
+            profile_id = profiles.insert_profile(conn, account_id)
+        fields = {k: v for k, v in data.items() if k in ("name", "professional_id")}
+        profiles.update_profile(conn, account_id, profile_id, fields)
         for kind, ident in carried.items():
             identity_shell.set_primary(conn, account_id, profile_id, kind, ident)
         return profiles.get_contact(conn, account_id, profile_id=profile_id), created

@@ -1,18 +1,38 @@
 -- insert_profile --
--- Create a person; ids come from the service-wide sequence and the UUID default.
-INSERT INTO profiles (account_id, name, professional_id)
-VALUES (%(account_id)s, %(name)s, %(professional_id)s)
+-- Create an empty person; ids come from the service-wide sequence and the UUID default.
+-- Its fields are then written by update_profile, the one write path of both APIs.
+INSERT INTO profiles (account_id) VALUES (%(account_id)s)
 RETURNING id;
 
 -- update_profile --
--- Partial update: each `set_x` flag says whether the request carried field x (null clears).
+-- Partial update: each `set_x` flag says whether the write carries field x (null clears it).
+-- Custom data is merged: `custom_data_set` keys replace, `custom_data_remove` keys go.
 UPDATE profiles SET
     name = CASE WHEN %(set_name)s THEN %(name)s ELSE name END,
     professional_id = CASE WHEN %(set_professional_id)s
                            THEN %(professional_id)s::uuid ELSE professional_id END,
+    company = CASE WHEN %(set_company)s THEN %(company)s ELSE company END,
+    first_seen = CASE WHEN %(set_first_seen)s
+                      THEN %(first_seen)s::timestamptz ELSE first_seen END,
+    last_seen = CASE WHEN %(set_last_seen)s THEN %(last_seen)s::timestamptz ELSE last_seen END,
+    region_code = CASE WHEN %(set_region_code)s THEN %(region_code)s ELSE region_code END,
+    country_code = CASE WHEN %(set_country_code)s THEN %(country_code)s ELSE country_code END,
+    city = CASE WHEN %(set_city)s THEN %(city)s ELSE city END,
+    unsubscribed = CASE WHEN %(set_unsubscribed)s
+                        THEN %(unsubscribed)s::boolean ELSE unsubscribed END,
+    blocked = CASE WHEN %(set_blocked)s THEN %(blocked)s::boolean ELSE blocked END,
+    source = CASE WHEN %(set_source)s THEN %(source)s ELSE source END,
+    referer = CASE WHEN %(set_referer)s THEN %(referer)s ELSE referer END,
+    last_page = CASE WHEN %(set_last_page)s THEN %(last_page)s ELSE last_page END,
+    locale = CASE WHEN %(set_locale)s THEN %(locale)s ELSE locale END,
+    created_from = CASE WHEN %(set_created_from)s THEN %(created_from)s ELSE created_from END,
+    integration_id = CASE WHEN %(set_integration_id)s
+                          THEN %(integration_id)s ELSE integration_id END,
+    notes = CASE WHEN %(set_notes)s THEN %(notes)s ELSE notes END,
+    custom_data = (CASE WHEN %(clear_custom_data)s THEN '{}'::jsonb ELSE custom_data END
+                   || %(custom_data_set)s::jsonb) - %(custom_data_remove)s::text[],
     updated_at = now()
-WHERE account_id = %(account_id)s AND id = %(id)s
-RETURNING id;
+WHERE account_id = %(account_id)s AND id = %(id)s;
 
 -- get_contact --
 -- The partner API's view of one profile, by profile id or by contact UUID.

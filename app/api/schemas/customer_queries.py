@@ -1,0 +1,97 @@
+"""Schemas of the customer list (``GET /v1/customers``) and search (``POST .../search``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import marshmallow as ma
+
+from app.api.schemas.common import BaseSchema
+from app.api.schemas.customers import CustomerSchema
+from app.services.customer_queries import FIELDS, OPERATORS, SORTS, Condition, coerce
+
+ORDER = ma.validate.OneOf(("asc", "desc"))
+
+
+def _lower(value: Any) -> Any:
+    return value.lower() if isinstance(value, str) else value
+
+
+class _Paging(BaseSchema):
+    sort = ma.fields.String(
+        validate=ma.validate.OneOf(tuple(SORTS)),
+        metadata={"description": "`customers.firstSeen` or `customers.lastSeen`; default id."},
+    )
+    order = ma.fields.String(
+        load_default="asc", metadata={"description": "`asc` or `desc`, any case."}
+    )
+    limit = ma.fields.Integer(load_default=20, validate=ma.validate.Range(min=1, max=100))
+    offset = ma.fields.Integer(load_default=0, validate=ma.validate.Range(min=0))
+    after = ma.fields.String(
+        metadata={
+            "description": "Keyset pagination: the `nextCursor` of the previous page "
+            "(then `offset` is ignored)."
+        }  # fmt: skip
+    )
+
+    @ma.validates("order")
+    def _order(self, value: str, **kwargs: Any) -> None:
+        ORDER(value.lower())
+
+    @ma.post_load
+    def _normalize_order(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+        data["order"] = data["order"].lower()
+        return data
+
+
+class CustomerListArgsSchema(_Paging):
+    email = ma.fields.String(metadata={"description": "Exact, case-insensitive."})
+    phone = ma.fields.String(metadata={"description": "Any format of the same number."})
+    userId = ma.fields.String(attribute="user_id")
+    tag = ma.fields.String(metadata={"description": "Customers having this tag."})
+
+
+class FilterSchema(BaseSchema):
+    field = ma.fields.String(required=True, validate=ma.validate.OneOf(tuple(FIELDS)))
+    operator = ma.fields.String(required=True)
+    value = ma.fields.Raw(required=True)
+
+    @ma.validates_schema
+    def _fits(self, data: dict[str, Any], **kwargs: Any) -> None:
+        spec = FIELDS[data["field"]]
+        if data["operator"] not in OPERATORS[spec.kind]:
+            allowed = ", ".join(OPERATORS[spec.kind])
+            raise ma.ValidationError(f"Operators for {data['field']}: {allowed}.", "operator")
+        try:
+            coerce(spec, data["operator"], data["value"])
+        except ValueError as exc:
+            raise ma.ValidationError(str(exc), "value") from exc
+
+    @ma.post_load
+    def _condition(self, data: dict[str, Any], **kwargs: Any) -> Condition:
+        spec = FIELDS[data["field"]]
+        value = coerce(spec, data["operator"], data["value"])
+        return Condition(spec.kind, str(spec.target), data["operator"], value)
+
+
+class CustomerSearchSchema(_Paging):
+    filter = ma.fields.List(ma.fields.Nested(FilterSchema), load_default=list)
+    comparison = ma.fields.String(
+        load_default="AND", metadata={"description": "`AND` (default) or `OR`."}
+    )
+
+    @ma.validates("comparison")
+    def _comparison(self, value: str, **kwargs: Any) -> None:
+        ma.validate.OneOf(("AND", "OR"))(value.upper())
+
+
+class CustomerPageSchema(BaseSchema):
+    data = ma.fields.List(ma.fields.Nested(CustomerSchema), required=True)
+    total = ma.fields.Integer(
+        required=True, metadata={"description": "Customers matching, whatever the page."}
+    )
+    nextCursor = ma.fields.String(
+        required=True,
+        allow_none=True,
+        metadata={"description": "Pass as `after` for the next page; null on the last page."},
+    )

@@ -1,0 +1,203 @@
+"""Customer schemas (HelpCrunch REST API v1 ``/v1/customers``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import marshmallow as ma
+
+from app.api.schemas.common import BaseSchema, EmailAddress, not_blank
+from app.api.schemas.fields import (
+    Phone,
+    TimestampString,
+    UnixTimestamp,
+    validate_color,
+    validate_locale,
+)
+
+# Keys a client echoes back after a read: ignored on input, never refused.
+READ_ONLY_KEYS = (
+    "id", "device", "createdAt", "updatedAt", "contactId", "emails", "phones", "userIds",
+    "mergedIds",
+)  # fmt: skip
+# Nullable text fields where an empty string means null.
+NULLABLE_TEXT = (
+    "name", "email", "userId", "company", "phone", "source", "referer", "lastPage", "locale",
+    "createdFrom", "integrationId", "notes",
+)  # fmt: skip
+LOCATION_KEYS = ("regionCode", "countryCode", "city")
+MAX_BATCH = 10
+TEXT = ma.validate.Length(max=255)
+LONG_TEXT = ma.validate.Length(max=2048)
+NOTES = ma.validate.Length(max=65_535)
+
+
+def _text(validate: Any = TEXT, **kwargs: Any) -> ma.fields.String:
+    return ma.fields.String(allow_none=True, validate=validate, **kwargs)
+
+
+class LocationSchema(BaseSchema):
+    regionCode = _text(attribute="region_code")
+    countryCode = _text(attribute="country_code")
+    city = _text()
+
+
+class TagInSchema(BaseSchema):
+    name = ma.fields.String(required=True, validate=[ma.validate.Length(min=1, max=100), not_blank])
+    color = ma.fields.String(
+        validate=validate_color,
+        metadata={"description": "Any CSS color (hex or name); default `#c377e0`."},
+    )
+
+
+class TagNameSchema(BaseSchema):
+    name = ma.fields.String(required=True, validate=[ma.validate.Length(min=1, max=100), not_blank])
+
+
+class CustomDataItemSchema(BaseSchema):
+    property = ma.fields.String(
+        required=True, validate=[ma.validate.Length(min=1, max=255), not_blank]
+    )
+    value = ma.fields.Raw(
+        required=True,
+        allow_none=True,
+        metadata={"description": "Must fit the attribute's type; `null` removes the property."},
+    )
+
+
+class CustomerWriteSchema(BaseSchema):
+    """Writable customer fields: left out keeps, `null` clears, a value replaces."""
+
+    name = _text()
+    email = EmailAddress(allow_none=True)
+    userId = _text(
+        validate=[ma.validate.Length(min=1, max=255), not_blank],
+        attribute="user_id",
+        metadata={"description": "Your own id for the person (the partner API's external_id)."},
+    )
+    company = _text()
+    phone = Phone(allow_none=True, metadata={"description": "Any format; matched as E.164."})
+    firstSeen = UnixTimestamp(allow_none=True, attribute="first_seen")
+    lastSeen = UnixTimestamp(allow_none=True, attribute="last_seen")
+    unsubscribed = ma.fields.Boolean(allow_none=True)
+    blocked = ma.fields.Boolean(allow_none=True)
+    source = _text(LONG_TEXT)
+    referer = _text(LONG_TEXT)
+    lastPage = _text(LONG_TEXT, attribute="last_page")
+    locale = _text(validate_locale, metadata={"description": "ISO 639-1 code, e.g. `en`."})
+    createdFrom = _text(attribute="created_from")
+    integrationId = _text(attribute="integration_id")
+    notes = _text(NOTES)
+    location = ma.fields.Nested(LocationSchema, allow_none=True)
+    tags = ma.fields.List(
+        ma.fields.Nested(TagInSchema),
+        allow_none=True,
+        metadata={"description": "Sets the customer's tags to exactly this list."},
+    )
+    customData = ma.fields.List(
+        ma.fields.Nested(CustomDataItemSchema),
+        allow_none=True,
+        attribute="custom_data",
+        metadata={"description": "Merged per property into the customer's data."},
+    )
+
+    @ma.pre_load
+    def _tolerate_client_habits(self, data: Any, **kwargs: Any) -> Any:
+        """Drop echoed read-only keys, read empty strings as null, accept a flat location."""
+        if not isinstance(data, dict):
+            return data
+        data = {k: v for k, v in data.items() if k not in READ_ONLY_KEYS}
+        for key in NULLABLE_TEXT:
+            if data.get(key) == "":
+                data[key] = None
+        flat = {key: data.pop(key) for key in LOCATION_KEYS if key in data}
+        if flat:
+            nested = data.get("location")
+            data["location"] = {**flat, **nested} if isinstance(nested, dict) else flat
+        if isinstance(data.get("location"), dict):
+            data["location"] = {k: (None if v == "" else v) for k, v in data["location"].items()}
+        return data
+
+
+class CustomerBatchItemSchema(CustomerWriteSchema):
+    """One item of ``PUT /v1/customers/batch``: the customer's id plus any writable field."""
+
+    customer = ma.fields.Integer(
+        required=True,
+        strict=False,
+        metadata={"description": "Integer id of an existing customer."},
+    )
+
+    @ma.pre_load(pass_collection=True)
+    def _must_be_array(self, data: Any, many: bool, **kwargs: Any) -> Any:
+        if many and not isinstance(data, list):
+            raise ma.ValidationError("The body must be a JSON array of customers.")
+        return data
+
+    @ma.validates_schema(pass_collection=True)
+    def _batch_rules(self, data: Any, many: bool, **kwargs: Any) -> None:
+        """1..10 items, each customer at most once (the mimicked API's limits)."""
+        if not many:
+            return
+        if not 1 <= len(data) <= MAX_BATCH:
+            raise ma.ValidationError(f"Send between 1 and {MAX_BATCH} customers per request.")
+        seen: set[int] = set()
+        for index, item in enumerate(data):
+            if item["customer"] in seen:
+                raise ma.ValidationError(
+                    {index: {"customer": ["This customer appears earlier in the batch."]}}
+                )
+            seen.add(item["customer"])
+
+
+class TagsSchema(BaseSchema):
+    tags = ma.fields.List(
+        ma.fields.Nested(TagInSchema), required=True, validate=ma.validate.Length(min=1, max=100)
+    )
+
+
+class UntagSchema(BaseSchema):
+    tags = ma.fields.List(
+        ma.fields.Nested(TagNameSchema), required=True, validate=ma.validate.Length(min=1, max=100)
+    )
+
+
+class CustomerSchema(BaseSchema):
+    """The customer object, keys spelled as the mimicked API spells them."""
+
+    id = ma.fields.Integer(required=True)
+    name = ma.fields.String(required=True, allow_none=True)
+    email = ma.fields.String(required=True, allow_none=True)
+    userId = ma.fields.String(required=True, allow_none=True, attribute="user_id")
+    company = ma.fields.String(required=True, allow_none=True)
+    phone = ma.fields.String(required=True, allow_none=True)
+    firstSeen = TimestampString(
+        required=True, allow_none=True, attribute="first_seen", metadata={"example": "1603885746"}
+    )
+    lastSeen = TimestampString(required=True, allow_none=True, attribute="last_seen")
+    location = ma.fields.Nested(LocationSchema, required=True, allow_none=True)
+    device = ma.fields.Dict(
+        required=True,
+        allow_none=True,
+        metadata={"description": "Always null: this service records no devices."},
+    )
+    unsubscribed = ma.fields.Boolean(required=True)
+    blocked = ma.fields.Boolean(required=True)
+    source = ma.fields.String(required=True, allow_none=True)
+    referer = ma.fields.String(required=True, allow_none=True)
+    lastPage = ma.fields.String(required=True, allow_none=True, attribute="last_page")
+    locale = ma.fields.String(required=True, allow_none=True)
+    createdFrom = ma.fields.String(required=True, allow_none=True, attribute="created_from")
+    integrationId = ma.fields.String(required=True, allow_none=True, attribute="integration_id")
+    notes = ma.fields.String(required=True, allow_none=True)
+    tags = ma.fields.List(ma.fields.Nested(TagInSchema), required=True)
+    customData = ma.fields.Dict(
+        keys=ma.fields.String(), values=ma.fields.Raw(), required=True, attribute="custom_data"
+    )
+    createdAt = TimestampString(required=True, attribute="created_at")
+    updatedAt = TimestampString(required=True, attribute="updated_at")
+    contactId = ma.fields.UUID(
+        required=True,
+        attribute="contact_id",
+        metadata={"description": "The same person's id in the partner contacts API."},
+    )

@@ -1,0 +1,67 @@
+"""Field types of the customers API: timestamps, phones, locales, CSS colors."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pycountry
+import webcolors
+
+from flask import current_app
+
+import marshmallow as ma
+
+from app import identity
+from app.values import parse_timestamp
+
+
+class UnixTimestamp(ma.fields.Field):
+    """Read as an integer or a digit string; written as a string, as the mimicked API does."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> dt.datetime:
+        try:
+            return dt.datetime.fromtimestamp(parse_timestamp(value), dt.UTC)
+        except ValueError as exc:
+            raise ma.ValidationError(str(exc)) from exc
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
+        return None if value is None else str(int(value.timestamp()))
+
+
+class TimestampString(ma.fields.String):
+    """Output-only UNIX timestamp string (documented as a string in the spec)."""
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
+        return None if value is None else str(int(value.timestamp()))
+
+
+class Phone(ma.fields.String):
+    """Kept as given; must be a *possible* number in ``DEFAULT_PHONE_REGION``."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        text = super()._deserialize(value, attr, data, **kwargs).strip()
+        if not identity.is_possible_phone(text, current_app.config["DEFAULT_PHONE_REGION"]):
+            raise ma.ValidationError("Not a possible phone number.")
+        return text
+
+
+def validate_locale(value: str | None) -> None:
+    """ISO 639-1 two-letter language code, checked against pycountry's maintained list."""
+    if value is not None and (
+        len(value) != 2 or pycountry.languages.get(alpha_2=value.lower()) is None
+    ):
+        raise ma.ValidationError("Not an ISO 639-1 language code.")
+
+
+def validate_color(value: str | None) -> None:
+    """Any CSS color: hex (#rgb or #rrggbb) or a CSS3 color name."""
+    if value is None:
+        return
+    try:
+        if value.startswith("#"):
+            webcolors.normalize_hex(value)
+        else:
+            webcolors.name_to_hex(value)
+    except ValueError as exc:
+        raise ma.ValidationError("Not a CSS color (hex such as #c377e0, or a name).") from exc

@@ -1,0 +1,38 @@
+"""Opaque keyset-pagination cursors: base64url-encoded JSON of the last row's sort key.
+
+Opaque so that clients pass them back untouched, and the encoding can change without breaking
+anyone; a cursor that does not decode is a 422 naming the parameter.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from typing import Any
+
+from app import errors
+
+
+def encode(position: dict[str, Any]) -> str:
+    raw = json.dumps(position, separators=(",", ":"), sort_keys=True).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode(cursor: str, field: str = "after") -> dict[str, Any]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        position = json.loads(base64.urlsafe_b64decode(padded.encode()))
+    except (binascii.Error, ValueError, UnicodeError) as exc:
+        raise errors.ValidationFailed("Not a valid cursor.", field=field) from exc
+    if not isinstance(position, dict):
+        raise errors.ValidationFailed("Not a valid cursor.", field=field)
+    return position
+
+
+def page(rows: list[Any], limit: int, key: Any) -> tuple[list[Any], str | None]:
+    """Cut one extra fetched row off ``rows``; the next cursor points after the last kept row."""
+    if len(rows) <= limit:
+        return rows, None
+    rows = rows[:limit]
+    return rows, encode(key(rows[-1]))

@@ -1,0 +1,83 @@
+"""Customers: the HelpCrunch-style view of profiles."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import psycopg
+from psycopg.rows import class_row
+
+from app.sql import queries
+
+q = queries("customers")
+
+
+@dataclass(frozen=True)
+class Customer:
+    id: int
+    contact_id: uuid.UUID
+    name: str | None
+    email: str | None
+    user_id: str | None
+    company: str | None
+    phone: str | None
+    first_seen: datetime | None
+    last_seen: datetime | None
+    region_code: str | None
+    country_code: str | None
+    city: str | None
+    unsubscribed: bool
+    blocked: bool
+    source: str | None
+    referer: str | None
+    last_page: str | None
+    locale: str | None
+    created_from: str | None
+    integration_id: str | None
+    notes: str | None
+    tags: list[dict[str, str]]
+    custom_data: dict[str, Any]
+    created_at: datetime
+    updated_at: datetime
+
+    @property
+    def location(self) -> dict[str, str | None] | None:
+        """``{regionCode, countryCode, city}``, or null when none is known."""
+        if self.region_code is None and self.country_code is None and self.city is None:
+            return None
+        return {"region_code": self.region_code, "country_code": self.country_code,
+                "city": self.city}  # fmt: skip
+
+    @property
+    def device(self) -> None:
+        """This service records no devices."""
+        return None
+
+
+def load_customers(conn: psycopg.Connection, account_id: int, ids: Iterable[int]) -> list[Customer]:
+    """Customers with these ids, in the order of ``ids``; unknown ids are left out."""
+    ids = list(ids)
+    with conn.cursor(row_factory=class_row(Customer)) as cur:
+        rows = cur.execute(q["load_customers"], {"account_id": account_id, "ids": ids}).fetchall()
+    by_id = {row.id: row for row in rows}
+    return [by_id[i] for i in ids if i in by_id]
+
+
+def lock_customers(conn: psycopg.Connection, account_id: int, ids: Iterable[int]) -> set[int]:
+    """Row-lock existing customers in id order; returns the ids that exist."""
+    params = {"account_id": account_id, "ids": sorted(set(ids))}
+    return {row[0] for row in conn.execute(q["lock_customers"], params)}
+
+
+def delete_customer(conn: psycopg.Connection, account_id: int, customer_id: int) -> bool:
+    params = {"account_id": account_id, "id": customer_id}
+    return conn.execute(q["delete_customer"], params).fetchone() is not None
+
+
+def customer_exists(conn: psycopg.Connection, account_id: int, customer_id: int) -> bool:
+    params = {"account_id": account_id, "id": customer_id}
+    return conn.execute(q["customer_exists"], params).fetchone()[0]

@@ -1,0 +1,133 @@
+"""Typed custom data: each property is a custom attribute the account defined, and each value
+must fit that attribute's type. Names with a typed suffix are defined on first use."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+import psycopg
+
+from app import errors
+from app.repositories import custom_attributes
+from app.values import parse_timestamp
+
+TYPES = ("string", "text", "number", "boolean", "date", "url")
+MAX_TEXT = 1024
+# `planNameStr`, `renewedAt`: a lower-case letter or digit, then a typed suffix.
+_SUFFIX = re.compile(r"[a-z0-9](Str|Txt|Num|At|Bool|Url)$")
+SUFFIX_TYPES = {
+    "Str": "string", "Txt": "text", "Num": "number", "At": "date", "Bool": "boolean", "Url": "url",
+}  # fmt: skip
+
+
+def type_from_suffix(name: str) -> str | None:
+    match = _SUFFIX.search(name)
+    return SUFFIX_TYPES[match[1]] if match else None
+
+
+def coerce(type_: str, value: Any) -> Any:
+    """The stored form of ``value`` for an attribute of ``type_``; ValueError says why not."""
+    if type_ in ("string", "text"):
+        if not isinstance(value, str) or len(value) > MAX_TEXT:
+            raise ValueError(f"Must be a string of at most {MAX_TEXT} characters.")
+        return value
+    if type_ == "number":
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not math.isfinite(value)
+        ):
+            raise ValueError("Must be a number.")
+        return value
+    if type_ == "boolean":
+        if not isinstance(value, bool):
+            raise ValueError("Must be true or false.")
+        return value
+    if type_ == "date":
+        return _date(value)
+    if type_ == "url":
+        parts = urlsplit(value) if isinstance(value, str) else None
+        if parts is None or parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError("Must be an absolute http or https URL.")
+        return value
+    raise AssertionError(f"unknown attribute type {type_!r}")
+
+
+def _date(value: Any) -> int:
+    """UNIX timestamp (integer or digit string) or ISO 8601; stored as an integer timestamp."""
+    try:
+        return parse_timestamp(value)
+    except ValueError:
+        pass  # not a timestamp: maybe ISO 8601
+    if isinstance(value, str):
+        try:
+            parsed = dt.datetime.fromisoformat(value.strip())
+        except ValueError:
+            parsed = None
+        if parsed is not None:
+            if parsed.tzinfo is None:
+                parsed = parsed.replace(tzinfo=dt.UTC)
+            return int(parsed.timestamp())
+    raise ValueError("Must be a UNIX timestamp (integer or string of digits) or ISO 8601 date.")
+
+
+@dataclass
+class Change:
+    """What one write does to a customer's custom data."""
+
+    set: dict[str, Any] = field(default_factory=dict)
+    remove: list[str] = field(default_factory=list)
+    clear: bool = False
+
+
+def resolve(
+    conn: psycopg.Connection,
+    account_id: int,
+    writes: Sequence[list[dict[str, Any]] | None],
+    prefixes: Sequence[str],
+) -> list[Change]:
+    """Check every write's ``customData`` items at once (a batch fails as a whole).
+
+    ``writes[i]`` is the list of ``{property, value}`` items of write i (``None`` clears all);
+    ``prefixes[i]`` starts its error paths (``"[3]."`` in a batch). Undefined properties named
+    with a typed suffix are defined here, in the caller's transaction.
+    """
+    names = {item["property"] for items in writes if items for item in items}
+    types = custom_attributes.types_of(conn, account_id, names) if names else {}
+    for name in sorted(names - set(types)):
+        auto = type_from_suffix(name)
+        if auto is not None:
+            custom_attributes.define(conn, account_id, name, auto)
+            types[name] = auto
+    problems: list[dict[str, str]] = []
+    changes: list[Change] = []
+    for items, prefix in zip(writes, prefixes, strict=True):
+        change = Change(clear=items is None)
+        for j, item in enumerate(items or []):
+            name, value = item["property"], item["value"]
+            path = f"{prefix}customData[{j}]"
+            if name not in types:
+                message = f"No custom attribute named {name!r} is defined."
+                problems.append(_problem("unknown_attribute", f"{path}.property", message))
+            elif value is None:
+                change.remove.append(name)
+                change.set.pop(name, None)
+            else:
+                try:
+                    change.set[name] = coerce(types[name], value)
+                except ValueError as exc:
+                    problems.append(_problem("invalid_field", f"{path}.value", str(exc)))
+        changes.append(change)
+    if problems:
+        raise errors.ValidationFailed(details=problems)
+    return changes
+
+
+def _problem(code: str, field_path: str, message: str) -> dict[str, str]:
+    return {"code": code, "message": message, "field": field_path}

@@ -1,0 +1,71 @@
+"""Events, tags and custom attributes: the small resources around customers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import psycopg
+
+from app import cursors, db, errors
+from app.repositories import custom_attributes, events, tags
+from app.repositories.custom_attributes import Attribute
+from app.repositories.events import Event
+from app.services.customers import require_customer
+
+
+def add_event(account_id: int, customer_id: int, name: str, data: dict[str, Any]) -> Event:
+    """Record an event on the customer (``POST /v1/events``)."""
+
+    def work(conn: psycopg.Connection) -> Event:
+        require_customer(conn, account_id, customer_id)
+        return events.insert_event(conn, account_id, customer_id, name, data)
+
+    return db.run_in_transaction(work)
+
+
+def list_events(
+    account_id: int, customer_id: int, after: str | None, limit: int
+) -> tuple[list[Event], str | None]:
+    """A customer's events, newest first."""
+    before = _cursor_value(after, "id", int)
+
+    def work(conn: psycopg.Connection) -> list[Event]:
+        require_customer(conn, account_id, customer_id, lock=False)
+        return events.list_events(conn, account_id, customer_id, before, limit + 1)
+
+    return cursors.page(db.fetch(work), limit, lambda e: {"id": e.id})
+
+
+def list_tags(account_id: int, after: str | None, limit: int) -> tuple[list[dict], str | None]:
+    start = _cursor_value(after, "name", str)
+    rows = db.fetch(lambda conn: tags.list_tags(conn, account_id, start, limit + 1))
+    rows, cursor = cursors.page(rows, limit, lambda r: {"name": r[2]})
+    return [{"name": name, "color": color} for name, color, _ in rows], cursor
+
+
+def define_attribute(account_id: int, name: str, type_: str) -> Attribute:
+    created = db.run_in_transaction(
+        lambda conn: custom_attributes.define(conn, account_id, name, type_)
+    )
+    if created is None:
+        raise errors.AlreadyExists(f"A custom attribute named {name!r} already exists.")
+    return created
+
+
+def list_attributes(
+    account_id: int, after: str | None, limit: int
+) -> tuple[list[Attribute], str | None]:
+    start = _cursor_value(after, "name", str)
+    rows = db.fetch(
+        lambda conn: custom_attributes.list_attributes(conn, account_id, start, limit + 1)
+    )
+    return cursors.page(rows, limit, lambda a: {"name": a.name})
+
+
+def _cursor_value(after: str | None, key: str, type_: type) -> Any:
+    if after is None:
+        return None
+    value = cursors.decode(after).get(key)
+    if not isinstance(value, type_) or isinstance(value, bool):
+        raise errors.ValidationFailed("Not a valid cursor.", field="after")
+    return value

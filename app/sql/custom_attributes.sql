@@ -1,0 +1,18 @@
+-- get_attribute_types --
+-- Types of the account's attributes with these names.
+SELECT name, type FROM custom_attributes
+WHERE account_id = %(account_id)s AND name = ANY(%(names)s::text[]);
+
+-- define_attribute --
+-- Define an attribute; returns nothing when the name is taken.
+INSERT INTO custom_attributes (account_id, name, type)
+VALUES (%(account_id)s, %(name)s, %(type)s)
+ON CONFLICT (account_id, name) DO NOTHING
+RETURNING name, type, created_at;
+
+-- list_attributes --
+-- The account's attributes by name, keyset-paginated.
+SELECT name, type, created_at FROM custom_attributes
+WHERE account_id = %(account_id)s AND (%(after)s::text IS NULL OR name > %(after)s)
+ORDER BY name
+LIMIT %(limit)s;

@@ -1,0 +1,41 @@
+-- load_customers --
+-- Customer objects for the given ids (in no particular order: callers order them).
+SELECT p.id, p.contact_id, p.name, e.value AS email, x.value AS user_id, p.company,
+       ph.value AS phone, p.first_seen, p.last_seen, p.region_code, p.country_code, p.city,
+       p.unsubscribed, p.blocked, p.source, p.referer, p.last_page, p.locale, p.created_from,
+       p.integration_id, p.notes, coalesce(tg.tags, '[]'::json) AS tags, p.custom_data,
+       p.created_at, p.updated_at
+FROM profiles p
+LEFT JOIN profile_identifiers e
+       ON e.account_id = p.account_id AND e.profile_id = p.id
+      AND e.kind = 'email' AND e.is_primary
+LEFT JOIN profile_identifiers x
+       ON x.account_id = p.account_id AND x.profile_id = p.id
+      AND x.kind = 'external_id' AND x.is_primary
+LEFT JOIN profile_identifiers ph
+       ON ph.account_id = p.account_id AND ph.profile_id = p.id
+      AND ph.kind = 'phone' AND ph.is_primary
+LEFT JOIN LATERAL (
+    SELECT json_agg(json_build_object('name', t.name, 'color', t.color) ORDER BY t.id) AS tags
+    FROM profile_tags pt
+    JOIN tags t ON t.account_id = pt.account_id AND t.id = pt.tag_id
+    WHERE pt.account_id = p.account_id AND pt.profile_id = p.id
+) tg ON true
+WHERE p.account_id = %(account_id)s AND p.id = ANY(%(ids)s::bigint[]);
+
+-- lock_customers --
+-- Row-lock the named customers in id order (so concurrent batches never deadlock); the ids
+-- that come back are the ones that exist.
+SELECT id FROM profiles
+WHERE account_id = %(account_id)s AND id = ANY(%(ids)s::bigint[])
+ORDER BY id
+FOR UPDATE;
+
+-- delete_customer --
+-- Erase a person: the row, and through ON DELETE CASCADE its identifiers, tag links and events.
+DELETE FROM profiles WHERE account_id = %(account_id)s AND id = %(id)s
+RETURNING id;
+
+-- customer_exists --
+-- Whether the account has this customer (reads that need no lock).
+SELECT EXISTS (SELECT 1 FROM profiles WHERE account_id = %(account_id)s AND id = %(id)s);
