@@ -25,9 +25,20 @@ def decode(cursor: str, field: str = "after") -> dict[str, Any]:
         position = json.loads(base64.urlsafe_b64decode(padded.encode()))
     except (binascii.Error, ValueError, UnicodeError) as exc:
         raise errors.ValidationFailed("Not a valid cursor.", field=field) from exc
-    if not isinstance(position, dict):
+    if not isinstance(position, dict) or not all(map(_storable, position.values())):
         raise errors.ValidationFailed("Not a valid cursor.", field=field)
     return position
+
+
+def _storable(value: Any) -> bool:
+    """Values PostgreSQL can compare: bigint-sized integers, text without NUL or surrogates."""
+    if isinstance(value, bool) or value is None:
+        return True
+    if isinstance(value, int):
+        return -(2**63) <= value < 2**63
+    if isinstance(value, str):
+        return "\x00" not in value and value.encode("utf-8", "ignore").decode() == value
+    return isinstance(value, float)
 
 
 def page(rows: list[Any], limit: int, key: Any) -> tuple[list[Any], str | None]:

@@ -1,10 +1,12 @@
 """Identity resolution core: pure rules, no Flask, no database, no clock.
 
-Imports only the standard library and phonenumbers (later rapidfuzz); the service layer
-loads candidates with SQL, asks this package for a decision, and applies it.
+Imports only the standard library, ``phonenumbers`` and ``rapidfuzz``. The service layer loads
+candidates with SQL, asks this package for a decision, and applies it in the same transaction.
 """
 
 from app.identity.match import match_contact
+from app.identity.merge import completeness, plan_merge, rank
+from app.identity.names import name_similarity, normalize_name
 from app.identity.normalize import (
     identifier,
     is_possible_phone,
@@ -12,17 +14,45 @@ from app.identity.normalize import (
     normalize_external_id,
     normalize_phone,
 )
-from app.identity.types import Holder, Identifier, Kind, MatchResult
+from app.identity.placeholders import Placeholders
+from app.identity.rules import DEFAULT_THRESHOLD, find_matches, is_shared_phone
+from app.identity.types import (
+    Holder,
+    Identifier,
+    Kind,
+    Match,
+    MatchResult,
+    MergedAway,
+    MergePlan,
+    Profile,
+    Record,
+    Rule,
+)
 
 __all__ = [
+    "DEFAULT_THRESHOLD",
     "Holder",
     "Identifier",
     "Kind",
+    "Match",
     "MatchResult",
+    "MergePlan",
+    "MergedAway",
+    "Placeholders",
+    "Profile",
+    "Record",
+    "Rule",
+    "completeness",
+    "find_matches",
     "identifier",
     "is_possible_phone",
+    "is_shared_phone",
     "match_contact",
+    "name_similarity",
     "normalize_email",
     "normalize_external_id",
+    "normalize_name",
     "normalize_phone",
+    "plan_merge",
+    "rank",
 ]

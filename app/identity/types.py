@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 
 class Kind(StrEnum):
@@ -39,3 +41,65 @@ class MatchResult:
     profile_id: int | None
     rule: Kind | None = None
     conflict: tuple[int, ...] = ()
+
+
+class Rule(StrEnum):
+    """Why a profile is the person being written (recorded with every merge)."""
+
+    NAMED = "named"  # the request named it by id
+    EXTERNAL_ID = "external_id"
+    EMAIL = "email"
+    PHONE_NAME = "phone_name"
+    MANUAL = "manual"
+
+
+@dataclass(frozen=True)
+class Profile:
+    """What the core needs to know of a live profile: to match it, rank it and merge it."""
+
+    id: int
+    created_at: Any  # a datetime; only compared
+    name: str | None = None
+    identifiers: tuple[Identifier, ...] = ()
+    fields: Mapping[str, Any] = field(default_factory=dict)
+    custom_data: Mapping[str, Any] = field(default_factory=dict)
+    tags: int = 0
+    events: int = 0
+
+
+@dataclass(frozen=True)
+class Record:
+    """The person a write describes: the identifiers it sets and the name to compare."""
+
+    identifiers: tuple[Identifier, ...]
+    name: str | None = None
+    named: int | None = None  # the profile the request names by id, if any
+
+
+@dataclass(frozen=True)
+class Match:
+    """One live profile the rules say is the person, and the evidence."""
+
+    profile_id: int
+    rule: Rule
+    identifier: Identifier | None = None
+    score: float | None = None
+
+
+@dataclass(frozen=True)
+class MergedAway:
+    profile_id: int
+    rule: Rule
+    identifier: Identifier | None
+    score: float | None
+
+
+@dataclass(frozen=True)
+class MergePlan:
+    """How several profiles become one: the survivor, who goes, and the consolidated values."""
+
+    survivor: int
+    merged: tuple[MergedAway, ...]
+    fields: Mapping[str, Any]
+    custom_data: Mapping[str, Any]
+    created_at: Any

@@ -154,11 +154,8 @@ def _keyset(after: str | None, column: str, descending: bool) -> tuple[Any, int]
         return None
     position = cursors.decode(after)
     last_id, value = position.get("id"), position.get("v")
-    if (
-        position.get("c") != column
-        or position.get("d") != descending
-        or not isinstance(last_id, int)
-    ):
+    valid_id = isinstance(last_id, int) and not isinstance(last_id, bool) and last_id > 0
+    if position.get("c") != column or position.get("d") is not descending or not valid_id:
         raise errors.ValidationFailed(
             "This cursor belongs to another sort or order.", field="after"
         )

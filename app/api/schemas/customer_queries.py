@@ -8,9 +8,11 @@ import marshmallow as ma
 
 from app.api.schemas.common import BaseSchema
 from app.api.schemas.customers import CustomerSchema
+from app.api.schemas.fields import WholeNumber
 from app.services.customer_queries import FIELDS, OPERATORS, SORTS, Condition, coerce
 
 ORDER = ma.validate.OneOf(("asc", "desc"))
+NON_EMPTY = ma.validate.Length(min=1)
 
 
 def _lower(value: Any) -> Any:
@@ -25,8 +27,8 @@ class _Paging(BaseSchema):
     order = ma.fields.String(
         load_default="asc", metadata={"description": "`asc` or `desc`, any case."}
     )
-    limit = ma.fields.Integer(load_default=20, validate=ma.validate.Range(min=1, max=100))
-    offset = ma.fields.Integer(load_default=0, validate=ma.validate.Range(min=0))
+    limit = WholeNumber(load_default=20, validate=ma.validate.Range(min=1, max=100))
+    offset = WholeNumber(load_default=0, validate=ma.validate.Range(min=0))
     after = ma.fields.String(
         metadata={
             "description": "Keyset pagination: the `nextCursor` of the previous page "
@@ -45,10 +47,12 @@ class _Paging(BaseSchema):
 
 
 class CustomerListArgsSchema(_Paging):
-    email = ma.fields.String(metadata={"description": "Exact, case-insensitive."})
-    phone = ma.fields.String(metadata={"description": "Any format of the same number."})
-    userId = ma.fields.String(attribute="user_id")
-    tag = ma.fields.String(metadata={"description": "Customers having this tag."})
+    email = ma.fields.String(validate=NON_EMPTY, metadata={"description": "Exact, any case."})
+    phone = ma.fields.String(
+        validate=NON_EMPTY, metadata={"description": "Any format of the same number."}
+    )
+    userId = ma.fields.String(validate=NON_EMPTY, attribute="user_id")
+    tag = ma.fields.String(validate=NON_EMPTY, metadata={"description": "Having this tag."})
 
 
 class FilterSchema(BaseSchema):

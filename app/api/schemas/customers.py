@@ -11,6 +11,7 @@ from app.api.schemas.fields import (
     Phone,
     TimestampString,
     UnixTimestamp,
+    WholeNumber,
     validate_color,
     validate_locale,
 )
@@ -116,16 +117,24 @@ class CustomerWriteSchema(BaseSchema):
             data["location"] = {**flat, **nested} if isinstance(nested, dict) else flat
         if isinstance(data.get("location"), dict):
             data["location"] = {k: (None if v == "" else v) for k, v in data["location"].items()}
+        if isinstance(data.get("customData"), dict):  # the object form a read returns
+            data["customData"] = [
+                {"property": k, "value": v} for k, v in data["customData"].items()
+            ]
+        return data
+
+    @ma.post_load
+    def _lower_locale(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+        if data.get("locale"):
+            data["locale"] = data["locale"].lower()
         return data
 
 
 class CustomerBatchItemSchema(CustomerWriteSchema):
     """One item of ``PUT /v1/customers/batch``: the customer's id plus any writable field."""
 
-    customer = ma.fields.Integer(
-        required=True,
-        strict=False,
-        metadata={"description": "Integer id of an existing customer."},
+    customer = WholeNumber(
+        required=True, metadata={"description": "Integer id of an existing customer."}
     )
 
     @ma.pre_load(pass_collection=True)

@@ -7,7 +7,7 @@ from typing import Any
 import marshmallow as ma
 
 from app.api.schemas.common import BaseSchema, not_blank
-from app.api.schemas.fields import TimestampString
+from app.api.schemas.fields import TimestampString, WholeNumber
 from app.services.custom_data import TYPES
 
 NAME = [ma.validate.Length(min=1, max=255), not_blank]
@@ -16,7 +16,7 @@ NAME = [ma.validate.Length(min=1, max=255), not_blank]
 class PageArgsSchema(BaseSchema):
     """Keyset pagination of our own lists: `limit`, then `after` the returned `nextCursor`."""
 
-    limit = ma.fields.Integer(load_default=20, validate=ma.validate.Range(min=1, max=100))
+    limit = WholeNumber(load_default=20, validate=ma.validate.Range(min=1, max=100))
     after = ma.fields.String(metadata={"description": "The `nextCursor` of the previous page."})
 
 
@@ -50,7 +50,7 @@ class EventCreateSchema(BaseSchema):
         validate=_scalars_only,
         metadata={"description": "Flat key/values; values are strings, numbers or booleans."},
     )
-    customer = ma.fields.Integer(required=True, strict=False)
+    customer = WholeNumber(required=True)
 
 
 class EventSchema(BaseSchema):

@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Any
 
 import pycountry
-import webcolors
+from tinycss2.color4 import parse_color
 
 from flask import current_app
 
@@ -55,13 +55,20 @@ def validate_locale(value: str | None) -> None:
 
 
 def validate_color(value: str | None) -> None:
-    """Any CSS color: hex (#rgb or #rrggbb) or a CSS3 color name."""
+    """Any CSS color: hex (3, 4, 6 or 8 digits), a name, rgb()/hsl()..., parsed by tinycss2."""
     if value is None:
         return
-    try:
-        if value.startswith("#"):
-            webcolors.normalize_hex(value)
-        else:
-            webcolors.name_to_hex(value)
-    except ValueError as exc:
-        raise ma.ValidationError("Not a CSS color (hex such as #c377e0, or a name).") from exc
+    parsed = parse_color(value)
+    if parsed is None or isinstance(parsed, str):  # a string result is `currentcolor`
+        raise ma.ValidationError("Not a CSS color (hex such as #c377e0, or a name).")
+
+
+class WholeNumber(ma.fields.Integer):
+    """An integer or a string of digits; never a fraction or a boolean (ids, limits, offsets)."""
+
+    def _validated(self, value: Any) -> int:
+        if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+            raise self.make_error("invalid")
+        if isinstance(value, str) and not value.strip().isdigit():
+            raise self.make_error("invalid")
+        return super()._validated(value)
