@@ -17,7 +17,7 @@ SETTINGS: dict[str, tuple[Callable[[str], Any], Any]] = {
     "DB_POOL_MAX_SIZE": (int, 10),
     "DB_POOL_TIMEOUT": (float, 5.0),
     "DB_STATEMENT_TIMEOUT_MS": (int, 30_000),
-    "DB_RETRY_ATTEMPTS": (int, 3),
+    "DB_RETRY_ATTEMPTS": (int, 5),
     "MAX_BODY_BYTES": (int, 1024 * 1024),
     "RETRY_AFTER_SECONDS": (int, 5),
     "EMBEDDED_PG_DIR": (str, None),
@@ -28,6 +28,9 @@ SETTINGS: dict[str, tuple[Callable[[str], Any], Any]] = {
     # memory:// counts per process; redis://host:6379/0 shares counts across workers and replicas.
     "RATELIMIT_STORAGE_URI": (str, "memory://"),
     "DEFAULT_PHONE_REGION": (str.upper, "US"),
+    "NAME_MATCH_THRESHOLD": (float, 80.0),
+    "PHONE_SHARED_LIMIT": (int, 5),
+    "PLACEHOLDERS_FILE": (str, None),
 }
 
 

@@ -28,8 +28,18 @@ T = TypeVar("T")
 # The checkout's `.data/`: `make run` and every `flask --app app` command share this cluster.
 DEFAULT_EMBEDDED_DIR = Path(__file__).resolve().parent.parent / ".data"
 
+
+class ConcurrentChange(Exception):
+    """A row this transaction relied on was changed by another one: run it again."""
+
+
 # Errors after which the whole transaction can be run again and may well succeed.
-RETRYABLE = (pg_errors.SerializationFailure, pg_errors.DeadlockDetected, pg_errors.UniqueViolation)
+RETRYABLE = (
+    pg_errors.SerializationFailure,
+    pg_errors.DeadlockDetected,
+    pg_errors.UniqueViolation,
+    ConcurrentChange,
+)
 
 
 class Database:
@@ -146,8 +156,8 @@ def run_in_transaction(work: Callable[[psycopg.Connection], T]) -> T:
                 return work(conn)
         except RETRYABLE as exc:
             if attempt == attempts:
-                if isinstance(exc, pg_errors.UniqueViolation):
-                    raise errors.Conflict() from exc
+                if isinstance(exc, pg_errors.UniqueViolation | ConcurrentChange):
+                    raise errors.Conflict("Concurrent writes kept conflicting; retry.") from exc
                 raise
             log.info("retrying transaction after %s (attempt %d)", type(exc).__name__, attempt)
     raise AssertionError("unreachable")

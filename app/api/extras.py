@@ -14,6 +14,7 @@ from app.api.schemas.extras import (
     EventCreateSchema,
     EventPageSchema,
     EventSchema,
+    MergePageSchema,
     PageArgsSchema,
     TagPageSchema,
 )
@@ -51,6 +52,25 @@ class CustomerEvents(MethodView):
     def get(self, args: dict, customer_id: int):
         """List a customer's events (ours), newest first"""
         rows, cursor = extras.list_events(
+            g.account.id, customer_id, args.get("after"), args["limit"]
+        )
+        return {"data": rows, "nextCursor": cursor}
+
+
+@blp.route("/customers/<int:customer_id>/merges")
+class CustomerMerges(MethodView):
+    @blp.arguments(PageArgsSchema, location="query")
+    @blp.response(200, MergePageSchema)
+    @error_responses(blp, *AUTHENTICATED, 404, 422)
+    def get(self, args: dict, customer_id: int):
+        """List a customer's merge history (ours), newest first
+
+        Each merge names the survivor, the merged profile, the rule that fired (`external_id`,
+        `email`, `phone_name`, `manual`), the similarity score where one applies, the
+        identifier that matched, the request that caused it, and a snapshot of the merged
+        profile as it was. A merged-away id shows its survivor's history.
+        """
+        rows, cursor = extras.list_merges(
             g.account.id, customer_id, args.get("after"), args["limit"]
         )
         return {"data": rows, "nextCursor": cursor}

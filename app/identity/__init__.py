@@ -4,7 +4,6 @@ Imports only the standard library, ``phonenumbers`` and ``rapidfuzz``. The servi
 candidates with SQL, asks this package for a decision, and applies it in the same transaction.
 """
 
-from app.identity.match import match_contact
 from app.identity.merge import completeness, plan_merge, rank
 from app.identity.names import name_similarity, normalize_name
 from app.identity.normalize import (
@@ -21,7 +20,6 @@ from app.identity.types import (
     Identifier,
     Kind,
     Match,
-    MatchResult,
     MergedAway,
     MergePlan,
     Profile,
@@ -35,7 +33,6 @@ __all__ = [
     "Identifier",
     "Kind",
     "Match",
-    "MatchResult",
     "MergePlan",
     "MergedAway",
     "Placeholders",
@@ -47,7 +44,6 @@ __all__ = [
     "identifier",
     "is_possible_phone",
     "is_shared_phone",
-    "match_contact",
     "name_similarity",
     "normalize_email",
     "normalize_external_id",

@@ -34,15 +34,6 @@ class Holder:
     norm: str
 
 
-@dataclass(frozen=True)
-class MatchResult:
-    """Which profile a write resolves to, and by which rule; ``None`` means create."""
-
-    profile_id: int | None
-    rule: Kind | None = None
-    conflict: tuple[int, ...] = ()
-
-
 class Rule(StrEnum):
     """Why a profile is the person being written (recorded with every merge)."""
 

@@ -30,7 +30,7 @@ _TAG = sql.SQL(
 _STATEMENT = sql.SQL(
     "WITH matched AS NOT MATERIALIZED ("
     " SELECT p.id, p.{column} AS sort_value FROM profiles p"
-    " WHERE p.account_id = {account_id} AND ({where}))"
+    " WHERE p.account_id = {account_id} AND p.merged_into IS NULL AND ({where}))"
     " SELECT total.n, page.id, page.sort_value"
     " FROM (SELECT count(*) AS n FROM matched) total"
     " LEFT JOIN LATERAL (SELECT id, sort_value FROM matched WHERE {keyset}"

@@ -43,6 +43,10 @@ class Customer:
     custom_data: dict[str, Any]
     created_at: datetime
     updated_at: datetime
+    emails: list[str]
+    phones: list[str]
+    user_ids: list[str]
+    merged_ids: list[int]
 
     @property
     def location(self) -> dict[str, str | None] | None:
@@ -65,19 +69,3 @@ def load_customers(conn: psycopg.Connection, account_id: int, ids: Iterable[int]
         rows = cur.execute(q["load_customers"], {"account_id": account_id, "ids": ids}).fetchall()
     by_id = {row.id: row for row in rows}
     return [by_id[i] for i in ids if i in by_id]
-
-
-def lock_customers(conn: psycopg.Connection, account_id: int, ids: Iterable[int]) -> set[int]:
-    """Row-lock existing customers in id order; returns the ids that exist."""
-    params = {"account_id": account_id, "ids": sorted(set(ids))}
-    return {row[0] for row in conn.execute(q["lock_customers"], params)}
-
-
-def delete_customer(conn: psycopg.Connection, account_id: int, customer_id: int) -> bool:
-    params = {"account_id": account_id, "id": customer_id}
-    return conn.execute(q["delete_customer"], params).fetchone() is not None
-
-
-def customer_exists(conn: psycopg.Connection, account_id: int, customer_id: int) -> bool:
-    params = {"account_id": account_id, "id": customer_id}
-    return conn.execute(q["customer_exists"], params).fetchone()[0]

@@ -43,18 +43,6 @@ def find_holders(
     return [Holder(profile_id=pid, kind=Kind(kind), norm=norm) for pid, kind, norm in rows]
 
 
-def get_primary(
-    conn: psycopg.Connection, account_id: int, profile_id: int, kind: Kind
-) -> tuple[str, str | None] | None:
-    params = {"account_id": account_id, "profile_id": profile_id, "kind": str(kind)}
-    return conn.execute(q["get_primary"], params).fetchone()
-
-
-def delete_primary(conn: psycopg.Connection, account_id: int, profile_id: int, kind: Kind) -> None:
-    params = {"account_id": account_id, "profile_id": profile_id, "kind": str(kind)}
-    conn.execute(q["delete_primary"], params)
-
-
 def insert_identifier(
     conn: psycopg.Connection,
     account_id: int,

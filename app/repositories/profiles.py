@@ -69,13 +69,8 @@ def update_profile(
     conn.execute(q["update_profile"], params)
 
 
-def get_contact(
-    conn: psycopg.Connection,
-    account_id: int,
-    *,
-    profile_id: int | None = None,
-    contact_id: uuid.UUID | None = None,
-) -> Contact | None:
-    params = {"account_id": account_id, "id": profile_id, "contact_id": contact_id}
+def get_contact(conn: psycopg.Connection, account_id: int, profile_id: int) -> Contact | None:
     with conn.cursor(row_factory=class_row(Contact)) as cur:
-        return cur.execute(q["get_contact"], params).fetchone()
+        return cur.execute(
+            q["get_contact"], {"account_id": account_id, "id": profile_id}
+        ).fetchone()

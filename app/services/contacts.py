@@ -7,9 +7,10 @@ from typing import Any
 
 import psycopg
 
-from app import db, errors, identity
+from app import db, errors
 from app.identity import Kind
 from app.repositories import identifiers, profiles
+from app.repositories import identity as identity_rows
 from app.repositories.profiles import Contact
 from app.services import identity as identity_shell
 
@@ -22,39 +23,39 @@ def upsert_contact(account_id: int, data: dict[str, Any]) -> tuple[Contact, bool
 
     Returns the contact and whether it was created. Writers of the same identifiers are
     serialized by advisory locks taken before the lookup, so concurrent first writes of one
-    email or external id find each other instead of racing to insert.
+    email or external id find each other instead of racing to insert. When the external id and
+    the email name two different profiles, they are one person: they are merged first.
     """
-    carried = {
-        kind: identity.identifier(kind, data[field]) if data[field] is not None else None
-        for field, kind in IDENTIFIER_FIELDS.items()
-        if field in data
-    }
-    present = [i for i in carried.values() if i is not None]
 
     def work(conn: psycopg.Connection) -> tuple[Contact, bool]:
+        carried = {
+            kind: None if data[field] is None else identity_shell.identifier(kind, data[field])
+            for field, kind in IDENTIFIER_FIELDS.items()
+            if field in data
+        }
+        present = [i for i in carried.values() if i is not None]
         identifiers.lock_identifiers(conn, account_id, present)
-        holders = identifiers.find_holders(conn, account_id, present)
-        match = identity.match_contact(present, holders)
-        if match.conflict:
-            raise errors.IdentityConflict(
-                "external_id and email belong to two different contacts; "
-                "send the email of the contact that has this external_id, or omit one of them.",
-            )
-        created = match.profile_id is None
-        profile_id = match.profile_id
-        if profile_id is None:
-            profile_id = profiles.insert_profile(conn, account_id)
+        found = identity_shell.resolve(conn, account_id, present, name=data.get("name"))
+        profile_id = profiles.insert_profile(conn, account_id) if found is None else found
         fields = {k: v for k, v in data.items() if k in ("name", "professional_id")}
         profiles.update_profile(conn, account_id, profile_id, fields)
         for kind, ident in carried.items():
-            identity_shell.set_primary(conn, account_id, profile_id, kind, ident)
-        return profiles.get_contact(conn, account_id, profile_id=profile_id), created
+            identity_shell.set_identifier(
+                conn, account_id, profile_id, kind, ident, keep_previous=True
+            )
+        return profiles.get_contact(conn, account_id, profile_id), found is None
 
     return db.run_in_transaction(work)
 
 
 def get_contact(account_id: int, contact_id: uuid.UUID) -> Contact:
-    contact = db.fetch(lambda conn: profiles.get_contact(conn, account_id, contact_id=contact_id))
+    """The contact, also when ``contact_id`` is a merged-away profile's (its survivor)."""
+
+    def work(conn: psycopg.Connection) -> Contact | None:
+        profile_id = identity_rows.resolve_contact_id(conn, account_id, contact_id)
+        return None if profile_id is None else profiles.get_contact(conn, account_id, profile_id)
+
+    contact = db.fetch(work)
     if contact is None:
         raise errors.NotFound("Contact not found.")
     return contact

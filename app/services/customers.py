@@ -1,7 +1,8 @@
 """Customers (HelpCrunch v1 ``/v1/customers``): create, read, update, batch update, erase.
 
-Every write goes through ``_apply``: one code path for fields, identifiers, tags and custom
-data, so the partner API and the customers API stay two views of the same profiles.
+Every write finds its person through ``identity.resolve`` (merging profiles that turn out to be
+one person) and then goes through ``_apply``: one code path for fields, identifiers, tags and
+custom data, so the partner API and the customers API stay two views of the same profiles.
 """
 
 from __future__ import annotations
@@ -11,17 +12,15 @@ from typing import Any
 
 import psycopg
 
-from flask import current_app
-
-from app import db, errors, identity
+from app import db, errors
 from app.identity import Identifier, Kind
 from app.repositories import customers, identifiers, profiles, tags
+from app.repositories import identity as identity_rows
 from app.repositories.customers import Customer
 from app.services import custom_data
 from app.services import identity as identity_shell
 
 IDENTIFIER_FIELDS = {"email": Kind.EMAIL, "user_id": Kind.EXTERNAL_ID, "phone": Kind.PHONE}
-UNIQUE_KINDS = (Kind.EMAIL, Kind.EXTERNAL_ID)
 LOCATION_COLUMNS = ("region_code", "country_code", "city")
 BOOLEAN_COLUMNS = ("unsubscribed", "blocked")
 WRITABLE_COLUMNS = tuple(c for c in profiles.COLUMNS if c not in ("professional_id",))
@@ -30,16 +29,15 @@ MAX_ID = 2**63 - 1
 
 def carried_identifiers(data: dict[str, Any]) -> dict[Kind, Identifier | None]:
     """Identifiers a write sets (``None``: it clears that kind), normalized."""
-    region = current_app.config["DEFAULT_PHONE_REGION"]
     return {
-        kind: None if data[key] is None else identity.identifier(kind, data[key], region=region)
+        kind: None if data[key] is None else identity_shell.identifier(kind, data[key])
         for key, kind in IDENTIFIER_FIELDS.items()
         if key in data
     }
 
 
 def _present(carried: dict[Kind, Identifier | None]) -> list[Identifier]:
-    return [i for i in carried.values() if i is not None and i.norm is not None]
+    return [i for i in carried.values() if i is not None]
 
 
 def _columns(data: dict[str, Any], *, resolving: bool) -> dict[str, Any]:
@@ -79,7 +77,9 @@ def _apply(
     )
     for kind, ident in carried_identifiers(data).items():
         if ident is not None or not resolving:
-            identity_shell.set_primary(conn, account_id, profile_id, kind, ident)
+            identity_shell.set_identifier(
+                conn, account_id, profile_id, kind, ident, keep_previous=resolving
+            )
     if "tags" in data and (data["tags"] is not None or not resolving):
         wanted = [(t["name"], t.get("color")) for t in data["tags"] or []]
         tag_ids = tags.ensure_tags(conn, account_id, wanted)
@@ -89,48 +89,33 @@ def _apply(
             tags.set_exactly(conn, account_id, profile_id, tag_ids)
 
 
-def _refuse_conflicts(
-    conn: psycopg.Connection, account_id: int, profile_id: int, data: dict[str, Any]
-) -> None:
-    """An email or userId of another customer cannot be given to this one (yet: no merges)."""
-    unique = [i for i in _present(carried_identifiers(data)) if i.kind in UNIQUE_KINDS]
-    taken = [
-        h for h in identifiers.find_holders(conn, account_id, unique) if h.profile_id != profile_id
-    ]
-    if taken:
-        kinds = " and ".join(
-            sorted({"userId" if h.kind is Kind.EXTERNAL_ID else "email" for h in taken})
-        )
-        raise errors.IdentityConflict(
-            f"The {kinds} belongs to another customer (id {taken[0].profile_id})."
-        )
-
-
 def _lock_identifiers(conn: psycopg.Connection, account_id: int, writes: Sequence[dict]) -> None:
     present = [i for data in writes for i in _present(carried_identifiers(data))]
     identifiers.lock_identifiers(conn, account_id, present)
 
 
-def _existing(conn: psycopg.Connection, account_id: int, ids: Sequence[int]) -> None:
-    """Row-lock the customers (id order); 404 naming the ids that do not exist."""
+def live_ids(conn: psycopg.Connection, account_id: int, ids: Sequence[int]) -> dict[int, int]:
+    """id -> the live profile it stands for (tombstones resolve to their survivor); 404 naming
+    the ids that do not exist in the account."""
     in_range = [i for i in ids if 0 < i <= MAX_ID]
-    found = customers.lock_customers(conn, account_id, in_range) if in_range else set()
+    found = identity_rows.resolve_ids(conn, account_id, in_range) if in_range else {}
     missing = [i for i in ids if i not in found]
     if missing:
-        listed = ", ".join(str(i) for i in missing)
+        listed = ", ".join(str(i) for i in dict.fromkeys(missing))
         raise errors.NotFound(f"Customer not found: {listed}.")
+    return found
 
 
-def require_customer(
-    conn: psycopg.Connection, account_id: int, customer_id: int, *, lock: bool = True
-) -> None:
-    """404 unless the customer exists; ``lock`` row-locks it for the rest of the transaction."""
-    if lock:
-        _existing(conn, account_id, [customer_id])
-    elif not (
-        0 < customer_id <= MAX_ID and customers.customer_exists(conn, account_id, customer_id)
-    ):
-        raise errors.NotFound("Customer not found.")
+def live_id(conn: psycopg.Connection, account_id: int, customer_id: int) -> int:
+    return live_ids(conn, account_id, [customer_id])[customer_id]
+
+
+def lock_live(conn: psycopg.Connection, account_id: int, customer_id: int) -> int:
+    """The live profile for ``customer_id``, row-locked; retried if a merge moves it meanwhile."""
+    profile_id = live_id(conn, account_id, customer_id)
+    if not identity_rows.lock_profiles(conn, account_id, [profile_id]).get(profile_id):
+        raise db.ConcurrentChange("the customer was merged or erased meanwhile")
+    return profile_id
 
 
 def _load(conn: psycopg.Connection, account_id: int, customer_id: int) -> Customer:
@@ -138,26 +123,19 @@ def _load(conn: psycopg.Connection, account_id: int, customer_id: int) -> Custom
 
 
 def create_customer(account_id: int, data: dict[str, Any]) -> tuple[Customer, bool]:
-    """Create a customer, or resolve to the one holding the userId or email (and only add).
+    """Create a customer, or resolve to the person its identifiers name (and only add).
 
     Returns the customer and whether it was created.
     """
-    carried = carried_identifiers(data)
 
     def work(conn: psycopg.Connection) -> tuple[Customer, bool]:
-        _lock_identifiers(conn, account_id, [data])
+        present = _present(carried_identifiers(data))
+        identifiers.lock_identifiers(conn, account_id, present)
         [change] = custom_data.resolve(conn, account_id, [data.get("custom_data", [])], [""])
-        unique = [i for i in _present(carried) if i.kind in UNIQUE_KINDS]
-        match = identity.match_contact(unique, identifiers.find_holders(conn, account_id, unique))
-        if match.conflict:
-            raise errors.IdentityConflict(
-                "The userId and the email belong to two different customers."
-            )
-        profile_id = match.profile_id
-        if profile_id is None:
-            profile_id = profiles.insert_profile(conn, account_id)
-        _apply(conn, account_id, profile_id, data, change, resolving=match.profile_id is not None)
-        return _load(conn, account_id, profile_id), match.profile_id is None
+        found = identity_shell.resolve(conn, account_id, present, name=data.get("name"))
+        profile_id = profiles.insert_profile(conn, account_id) if found is None else found
+        _apply(conn, account_id, profile_id, data, change, resolving=found is not None)
+        return _load(conn, account_id, profile_id), found is None
 
     return db.run_in_transaction(work)
 
@@ -167,8 +145,10 @@ def update_customers(
 ) -> list[Customer]:
     """Update customers named by id, in order, all or nothing (PUT, PATCH and the batch).
 
-    Validation of every item comes first (422), then existence (404), then the writes (409 when
-    an email or userId belongs to another customer). Error paths start with ``[i].`` in a batch.
+    Validation of every item comes first (422), then existence (404), then the writes. A write
+    whose identifiers belong to other profiles merges them first and lands on the survivor; two
+    items that turn out to be the same person are applied in order to it. Error paths start
+    with ``[i].`` in a batch.
     """
     ids = [item["customer"] for item in items]
     prefixes = [f"[{i}]." if batch else "" for i in range(len(items))]
@@ -177,43 +157,45 @@ def update_customers(
         _lock_identifiers(conn, account_id, items)
         writes = [item.get("custom_data", []) for item in items]
         changes = custom_data.resolve(conn, account_id, writes, prefixes)
-        _existing(conn, account_id, ids)
+        live_ids(conn, account_id, ids)
         for item, change in zip(items, changes, strict=True):
-            _refuse_conflicts(conn, account_id, item["customer"], item)
-            _apply(conn, account_id, item["customer"], item, change, resolving=False)
-        return customers.load_customers(conn, account_id, ids)
+            named = live_id(conn, account_id, item["customer"])
+            survivor = identity_shell.resolve(
+                conn,
+                account_id,
+                _present(carried_identifiers(item)),
+                name=item.get("name"),
+                named=named,
+            )
+            _apply(conn, account_id, survivor or named, item, change, resolving=False)
+        final = live_ids(conn, account_id, ids)
+        return customers.load_customers(conn, account_id, [final[i] for i in ids])
 
     return db.run_in_transaction(work)
 
 
 def get_customer(account_id: int, customer_id: int) -> Customer:
-    if 0 < customer_id <= MAX_ID:
-        found = db.fetch(lambda conn: customers.load_customers(conn, account_id, [customer_id]))
-        if found:
-            return found[0]
-    raise errors.NotFound("Customer not found.")
+    return db.fetch(lambda conn: _load(conn, account_id, live_id(conn, account_id, customer_id)))
 
 
 def delete_customer(account_id: int, customer_id: int) -> None:
-    """Erase the person: fields, identifiers, tag links and events, in one transaction."""
+    """Erase the person, also when named by a tombstone: the survivor, its tombstones, its
+    identifiers, tag links, events and merge history with its snapshots, in one transaction."""
 
-    def work(conn: psycopg.Connection) -> bool:
-        return 0 < customer_id <= MAX_ID and customers.delete_customer(
-            conn, account_id, customer_id
-        )
+    def work(conn: psycopg.Connection) -> None:
+        identity_rows.erase_person(conn, account_id, live_id(conn, account_id, customer_id))
 
-    if not db.run_in_transaction(work):
-        raise errors.NotFound("Customer not found.")
+    db.run_in_transaction(work)
 
 
 def tag_customer(account_id: int, customer_id: int, wanted: list[dict[str, Any]]) -> Customer:
     """Add tags, keeping the others (PUT /customers/{id}/tags)."""
 
     def work(conn: psycopg.Connection) -> Customer:
-        _existing(conn, account_id, [customer_id])
+        profile_id = lock_live(conn, account_id, customer_id)
         tag_ids = tags.ensure_tags(conn, account_id, [(t["name"], t.get("color")) for t in wanted])
-        tags.attach(conn, account_id, customer_id, tag_ids)
-        return _load(conn, account_id, customer_id)
+        tags.attach(conn, account_id, profile_id, tag_ids)
+        return _load(conn, account_id, profile_id)
 
     return db.run_in_transaction(work)
 
@@ -222,8 +204,8 @@ def untag_customer(account_id: int, customer_id: int, names: list[str]) -> Custo
     """Remove the named tags (DELETE /customers/{id}/tags)."""
 
     def work(conn: psycopg.Connection) -> Customer:
-        _existing(conn, account_id, [customer_id])
-        tags.detach_named(conn, account_id, customer_id, names)
-        return _load(conn, account_id, customer_id)
+        profile_id = lock_live(conn, account_id, customer_id)
+        tags.detach_named(conn, account_id, profile_id, names)
+        return _load(conn, account_id, profile_id)
 
     return db.run_in_transaction(work)

@@ -8,17 +8,19 @@ import psycopg
 
 from app import cursors, db, errors
 from app.repositories import custom_attributes, events, tags
+from app.repositories import identity as identity_rows
 from app.repositories.custom_attributes import Attribute
 from app.repositories.events import Event
-from app.services.customers import require_customer
+from app.repositories.identity import MergeRecord
+from app.services.customers import live_id, lock_live
 
 
 def add_event(account_id: int, customer_id: int, name: str, data: dict[str, Any]) -> Event:
     """Record an event on the customer (``POST /v1/events``)."""
 
     def work(conn: psycopg.Connection) -> Event:
-        require_customer(conn, account_id, customer_id)
-        return events.insert_event(conn, account_id, customer_id, name, data)
+        profile_id = lock_live(conn, account_id, customer_id)
+        return events.insert_event(conn, account_id, profile_id, name, data)
 
     return db.run_in_transaction(work)
 
@@ -30,10 +32,23 @@ def list_events(
     before = _cursor_value(after, "id", int)
 
     def work(conn: psycopg.Connection) -> list[Event]:
-        require_customer(conn, account_id, customer_id, lock=False)
-        return events.list_events(conn, account_id, customer_id, before, limit + 1)
+        profile_id = live_id(conn, account_id, customer_id)
+        return events.list_events(conn, account_id, profile_id, before, limit + 1)
 
     return cursors.page(db.fetch(work), limit, lambda e: {"id": e.id})
+
+
+def list_merges(
+    account_id: int, customer_id: int, after: str | None, limit: int
+) -> tuple[list[MergeRecord], str | None]:
+    """The person's merge history, newest first (``GET /v1/customers/{id}/merges``)."""
+    before = _cursor_value(after, "id", int)
+
+    def work(conn: psycopg.Connection) -> list[MergeRecord]:
+        person = live_id(conn, account_id, customer_id)
+        return identity_rows.list_merges(conn, account_id, person, before, limit + 1)
+
+    return cursors.page(db.fetch(work), limit, lambda m: {"id": m.id})
 
 
 def list_tags(account_id: int, after: str | None, limit: int) -> tuple[list[dict], str | None]:

@@ -4,7 +4,9 @@ SELECT p.id, p.contact_id, p.name, e.value AS email, x.value AS user_id, p.compa
        ph.value AS phone, p.first_seen, p.last_seen, p.region_code, p.country_code, p.city,
        p.unsubscribed, p.blocked, p.source, p.referer, p.last_page, p.locale, p.created_from,
        p.integration_id, p.notes, coalesce(tg.tags, '[]'::json) AS tags, p.custom_data,
-       p.created_at, p.updated_at
+       p.created_at, p.updated_at,
+       coalesce(ids.emails, '{}') AS emails, coalesce(ids.phones, '{}') AS phones,
+       coalesce(ids.user_ids, '{}') AS user_ids, coalesce(mg.merged_ids, '{}') AS merged_ids
 FROM profiles p
 LEFT JOIN profile_identifiers e
        ON e.account_id = p.account_id AND e.profile_id = p.id
@@ -21,21 +23,18 @@ LEFT JOIN LATERAL (
     JOIN tags t ON t.account_id = pt.account_id AND t.id = pt.tag_id
     WHERE pt.account_id = p.account_id AND pt.profile_id = p.id
 ) tg ON true
+LEFT JOIN LATERAL (
+    SELECT array_agg(i.value ORDER BY i.is_primary DESC, i.id) FILTER (WHERE i.kind = 'email')
+               AS emails,
+           array_agg(i.value ORDER BY i.is_primary DESC, i.id) FILTER (WHERE i.kind = 'phone')
+               AS phones,
+           array_agg(i.value ORDER BY i.is_primary DESC, i.id)
+               FILTER (WHERE i.kind = 'external_id') AS user_ids
+    FROM profile_identifiers i
+    WHERE i.account_id = p.account_id AND i.profile_id = p.id
+) ids ON true
+LEFT JOIN LATERAL (
+    SELECT array_agg(t.id ORDER BY t.id) AS merged_ids FROM profiles t
+    WHERE t.account_id = p.account_id AND t.merged_into = p.id
+) mg ON true
 WHERE p.account_id = %(account_id)s AND p.id = ANY(%(ids)s::bigint[]);
-
--- lock_customers --
--- Row-lock the named customers in id order (so concurrent batches never deadlock); the ids
--- that come back are the ones that exist.
-SELECT id FROM profiles
-WHERE account_id = %(account_id)s AND id = ANY(%(ids)s::bigint[])
-ORDER BY id
-FOR UPDATE;
-
--- delete_customer --
--- Erase a person: the row, and through ON DELETE CASCADE its identifiers, tag links and events.
-DELETE FROM profiles WHERE account_id = %(account_id)s AND id = %(id)s
-RETURNING id;
-
--- customer_exists --
--- Whether the account has this customer (reads that need no lock).
-SELECT EXISTS (SELECT 1 FROM profiles WHERE account_id = %(account_id)s AND id = %(id)s);

@@ -12,18 +12,6 @@ JOIN unnest(%(kinds)s::text[], %(norms)s::text[]) AS w(kind, norm)
 WHERE i.account_id = %(account_id)s
 ORDER BY i.profile_id;
 
--- get_primary --
--- A profile's primary identifier of one kind.
-SELECT value, value_norm FROM profile_identifiers
-WHERE account_id = %(account_id)s AND profile_id = %(profile_id)s
-  AND kind = %(kind)s AND is_primary;
-
--- delete_primary --
--- Drop a profile's primary identifier of one kind (replaced or cleared).
-DELETE FROM profile_identifiers
-WHERE account_id = %(account_id)s AND profile_id = %(profile_id)s
-  AND kind = %(kind)s AND is_primary;
-
 -- insert_identifier --
 -- Attach an identifier to a profile.
 INSERT INTO profile_identifiers (account_id, profile_id, kind, value, value_norm, is_primary)

@@ -35,7 +35,7 @@ UPDATE profiles SET
 WHERE account_id = %(account_id)s AND id = %(id)s;
 
 -- get_contact --
--- The partner API's view of one profile, by profile id or by contact UUID.
+-- The partner API's view of one profile.
 SELECT p.id, p.contact_id, p.name, p.professional_id, p.created_at,
        e.value AS email, x.value AS external_id
 FROM profiles p
@@ -45,5 +45,4 @@ LEFT JOIN profile_identifiers e
 LEFT JOIN profile_identifiers x
        ON x.account_id = p.account_id AND x.profile_id = p.id
       AND x.kind = 'external_id' AND x.is_primary
-WHERE p.account_id = %(account_id)s
-  AND (p.id = %(id)s OR p.contact_id = %(contact_id)s);
+WHERE p.account_id = %(account_id)s AND p.id = %(id)s;

@@ -108,24 +108,26 @@ def test_null_clears_optional_fields(api):
     assert again.status_code == 201
 
 
-def test_replaced_email_stops_matching(api):
+def test_previous_email_keeps_resolving_after_an_upsert_moves_the_primary(api):
     first = api.post(URL, json=ALEX).get_json()
-    api.post(URL, json={"email": "new@example.com", "external_id": "cust_001"})
+    moved = api.post(URL, json={"email": "new@example.com", "external_id": "cust_001"}).get_json()
+    assert moved["email"] == "new@example.com"
     response = api.post(URL, json={"email": ALEX["email"]})
-    assert response.status_code == 201
-    assert response.get_json()["id"] != first["id"]
+    assert response.status_code == 200
+    assert response.get_json()["id"] == first["id"]
+    assert response.get_json()["email"] == ALEX["email"]  # promoted back to primary
 
 
-def test_external_id_and_email_of_two_contacts_is_identity_conflict(api, database_url):
-    api.post(URL, json=ALEX)
-    api.post(URL, json={"email": "sam@example.com", "external_id": "cust_002"})
+def test_external_id_and_email_of_two_contacts_merge_them(api):
+    alex = api.post(URL, json=ALEX).get_json()
+    sam = api.post(URL, json={"email": "sam@example.com", "external_id": "cust_002"}).get_json()
     response = api.post(URL, json={"email": "sam@example.com", "external_id": "cust_001"})
-    assert response.status_code == 409
-    errors = response.get_json()["errors"]
-    assert errors[0] == {"code": "invalid_request", "message": "Invalid request"}
-    assert errors[1]["code"] == "identity_conflict"
-    assert "external_id" in errors[1]["message"] and "email" in errors[1]["message"]
-    assert count_rows(database_url, "profiles") == 2
+    assert response.status_code == 200
+    merged = response.get_json()
+    assert merged["id"] in (alex["id"], sam["id"])
+    assert merged["created_at"] == min(alex["created_at"], sam["created_at"])
+    for old in (alex, sam):  # both contact ids keep working
+        assert api.get(f"{URL}/{old['id']}").get_json() == merged
 
 
 def test_get_contact_returns_the_contact(api):

@@ -16,6 +16,7 @@ CUSTOMER_KEYS = {
     "id", "name", "email", "userId", "company", "phone", "firstSeen", "lastSeen", "location",
     "device", "unsubscribed", "blocked", "source", "referer", "lastPage", "locale", "createdFrom",
     "integrationId", "notes", "tags", "customData", "createdAt", "updatedAt", "contactId",
+    "emails", "phones", "userIds", "mergedIds",
 }  # fmt: skip
 NULLABLE_TEXT = (
     "name", "email", "userId", "company", "phone", "source", "referer", "lastPage", "locale",
@@ -262,15 +263,16 @@ def test_resolving_create_null_values_do_not_clear(api):
     assert body["customData"] == {"plan": "pro"}
 
 
-def test_create_with_user_id_and_email_of_two_customers_is_identity_conflict(api, database_url):
+def test_create_with_user_id_and_email_of_two_customers_merges_them(api):
     ann = create(api, {"email": "ann@example.com", "userId": "u-ann", "name": "Ann"})
     bob = create(api, {"email": "bob@example.com", "userId": "u-bob", "name": "Bob"})
     response = api.post(URL, json={"email": "bob@example.com", "userId": "u-ann", "name": "X"})
-    assert response.status_code == 409
-    assert error_codes(response) == ["identity_conflict"]
-    assert count_rows(database_url, "profiles") == 2
-    assert read(api, ann["id"]) == ann
-    assert read(api, bob["id"]) == bob
+    assert response.status_code == 200
+    merged = response.get_json()
+    assert {merged["id"], *merged["mergedIds"]} == {ann["id"], bob["id"]}
+    assert sorted(merged["emails"]) == ["ann@example.com", "bob@example.com"]
+    assert sorted(merged["userIds"]) == ["u-ann", "u-bob"]
+    assert read(api, ann["id"])["id"] == read(api, bob["id"])["id"] == merged["id"]
 
 
 @pytest.mark.parametrize("value", ["1603885746", 1603885746])
@@ -423,14 +425,16 @@ def test_update_replaced_email_stops_resolving_to_the_customer(api, method):
 
 @pytest.mark.parametrize("method", UPDATE_METHODS)
 @pytest.mark.parametrize("field", ["email", "userId"])
-def test_update_setting_another_customers_identifier_is_409(api, method, field):
+def test_update_setting_another_customers_identifier_merges_them(api, method, field):
     ann = create(api, {"email": "ann@example.com", "userId": "u-ann"})
     bob = create(api, {"email": "bob@example.com", "userId": "u-bob", "name": "Bob"})
     response = update(api, method, bob["id"], {field: ann[field], "name": "Robert"})
-    assert response.status_code == 409
-    assert error_codes(response) == ["identity_conflict"]
-    assert read(api, bob["id"]) == bob
-    assert read(api, ann["id"]) == ann
+    assert response.status_code == 200
+    body = response.get_json()
+    assert {body["id"], *body["mergedIds"]} == {ann["id"], bob["id"]}
+    assert body[field] == ann[field]  # the value the write set is the primary
+    assert body["name"] == "Robert"
+    assert read(api, ann["id"]) == read(api, bob["id"]) == body
 
 
 @pytest.mark.parametrize("method", UPDATE_METHODS)

@@ -321,27 +321,28 @@ def test_batch_customer_id_beyond_bigint_range_is_404(api):
 
 
 @pytest.mark.parametrize("field", ["email", "userId"])
-def test_batch_identifier_of_another_customer_is_409_and_nothing_written(api, field):
+def test_batch_identifier_of_another_customer_merges_them(api, field):
     ann = create(api, {"email": "ann@example.com", "userId": "u-ann"})
     bob = create(api, {"email": "bob@example.com", "userId": "u-bob"})
     body = [{"customer": ann["id"], "name": "Ann"}, {"customer": bob["id"], field: ann[field]}]
     response = batch(api, body)
-    assert response.status_code == 409
-    assert error_codes(response) == ["identity_conflict"]
-    assert read(api, ann["id"]) == ann
-    assert read(api, bob["id"]) == bob
+    assert response.status_code == 200
+    first, second = response.get_json()
+    assert first == second  # both items name the same person now: the survivor
+    assert {first["id"], *first["mergedIds"]} == {ann["id"], bob["id"]}
+    assert first["name"] == "Ann" and first[field] == ann[field]
 
 
 @pytest.mark.parametrize(("field", "value"), [("email", "new@example.com"), ("userId", "u-new")])
-def test_batch_giving_one_identifier_to_two_customers_is_409_and_nothing_written(api, field, value):
+def test_batch_giving_one_identifier_to_two_customers_merges_them(api, field, value):
     first, second = create(api), create(api)
     body = [{"customer": first["id"], field: value}, {"customer": second["id"], field: value}]
     response = batch(api, body)
-    assert response.status_code == 409
-    assert error_codes(response) == ["identity_conflict"]
-    assert read(api, first["id"]) == first
-    assert read(api, second["id"]) == second
-    assert api.post(URL, json={field: value}).status_code == 201
+    assert response.status_code == 200
+    one, two = response.get_json()
+    assert one == two and one[field] == value
+    assert {one["id"], *one["mergedIds"]} == {first["id"], second["id"]}
+    assert api.post(URL, json={field: value}).status_code == 200
 
 
 def test_batch_moving_an_identifier_released_earlier_in_the_batch_is_fine(api):

@@ -210,3 +210,23 @@ class CustomerSchema(BaseSchema):
         attribute="contact_id",
         metadata={"description": "The same person's id in the partner contacts API."},
     )
+    emails = ma.fields.List(
+        ma.fields.String(),
+        required=True,
+        metadata={"description": "Every email that resolves to this person, primary first."},
+    )
+    phones = ma.fields.List(
+        ma.fields.String(), required=True, metadata={"description": "Primary first."}
+    )
+    userIds = ma.fields.List(
+        ma.fields.String(),
+        required=True,
+        attribute="user_ids",
+        metadata={"description": "Primary first."},
+    )
+    mergedIds = ma.fields.List(
+        ma.fields.Integer(),
+        required=True,
+        attribute="merged_ids",
+        metadata={"description": "Ids merged into this person; they keep resolving to it."},
+    )

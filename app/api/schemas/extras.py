@@ -77,6 +77,41 @@ class CustomAttributeSchema(BaseSchema):
     createdAt = TimestampString(required=True, attribute="created_at")
 
 
+class MergeIdentifierSchema(BaseSchema):
+    kind = ma.fields.String(
+        required=True, metadata={"description": "`email`, `external_id`, `phone`."}
+    )
+    value = ma.fields.String(required=True)
+
+
+class MergeSchema(BaseSchema):
+    """One merge of the person's history: who absorbed whom, why, and what the merged profile
+    was before (a full snapshot)."""
+
+    id = ma.fields.Integer(required=True)
+    survivor = ma.fields.Integer(required=True, attribute="survivor_id")
+    merged = ma.fields.Integer(required=True, attribute="merged_id")
+    rule = ma.fields.String(
+        required=True,
+        validate=ma.validate.OneOf(("external_id", "email", "phone_name", "manual")),
+    )
+    score = ma.fields.Float(
+        required=True,
+        allow_none=True,
+        metadata={"description": "Name similarity, phone_name only."},
+    )
+    identifier = ma.fields.Nested(MergeIdentifierSchema, required=True, allow_none=True)
+    requestId = ma.fields.String(required=True, allow_none=True, attribute="request_id")
+    createdAt = TimestampString(required=True, attribute="created_at")
+    snapshot = ma.fields.Dict(
+        required=True,
+        metadata={
+            "description": "The merged profile before the merge: row, identifiers, tags, event ids."
+        },  # fmt: skip
+    )
+
+
 EventPageSchema = _page_of(EventSchema, "EventPageSchema")
 TagPageSchema = _page_of(TagSchema, "TagPageSchema")
 CustomAttributePageSchema = _page_of(CustomAttributeSchema, "CustomAttributePageSchema")
+MergePageSchema = _page_of(MergeSchema, "MergePageSchema")

@@ -1,0 +1,199 @@
+"""Tombstones, merges and identifier rows: the SQL side of identity resolution."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import psycopg
+from psycopg.rows import class_row, dict_row
+from psycopg.types.json import Jsonb
+
+from app.identity import Identifier, Kind, Profile
+from app.repositories.profiles import COLUMNS
+from app.sql import queries
+
+q = queries("identity")
+
+
+def resolve_ids(conn: psycopg.Connection, account_id: int, ids: Iterable[int]) -> dict[int, int]:
+    """id -> the live profile it stands for; ids that never existed are absent."""
+    params = {"account_id": account_id, "ids": sorted(set(ids))}
+    return dict(conn.execute(q["resolve_ids"], params).fetchall())
+
+
+def resolve_contact_id(
+    conn: psycopg.Connection, account_id: int, contact_id: uuid.UUID
+) -> int | None:
+    params = {"account_id": account_id, "contact_id": contact_id}
+    row = conn.execute(q["resolve_contact_id"], params).fetchone()
+    return row[0] if row else None
+
+
+def lock_profiles(conn: psycopg.Connection, account_id: int, ids: Iterable[int]) -> dict[int, bool]:
+    """Row-lock in id order; id -> whether it is still live."""
+    params = {"account_id": account_id, "ids": sorted(set(ids))}
+    return dict(conn.execute(q["lock_profiles"], params).fetchall())
+
+
+def phone_holders(
+    conn: psycopg.Connection, account_id: int, norm: str, limit: int
+) -> list[tuple[int, str | None]]:
+    params = {"account_id": account_id, "norm": norm, "limit": limit}
+    return conn.execute(q["phone_holders"], params).fetchall()
+
+
+def names(conn: psycopg.Connection, account_id: int, ids: Iterable[int]) -> dict[int, str | None]:
+    params = {"account_id": account_id, "ids": sorted(set(ids))}
+    return dict(conn.execute(q["profile_names"], params).fetchall())
+
+
+@dataclass(frozen=True)
+class Facts:
+    profile: Profile
+    snapshot: dict[str, Any]
+
+
+def load_facts(conn: psycopg.Connection, account_id: int, ids: Iterable[int]) -> dict[int, Facts]:
+    """What the identity core needs to rank and consolidate these profiles, by id."""
+    params = {"account_id": account_id, "ids": sorted(set(ids))}
+    with conn.cursor(row_factory=dict_row) as cur:
+        rows = cur.execute(q["load_facts"], params).fetchall()
+    facts = {}
+    for row in rows:
+        identifiers = tuple(
+            Identifier(Kind(i["kind"]), i["norm"], i["value"]) for i in row["identifiers"]
+        )
+        profile = Profile(
+            id=row["id"],
+            created_at=row["created_at"],
+            name=row["name"],
+            identifiers=identifiers,
+            fields={name: row[name] for name in COLUMNS},
+            custom_data=row["custom_data"],
+            tags=row["tags"],
+            events=row["events"],
+        )
+        facts[row["id"]] = Facts(profile, row["snapshot"])
+    return facts
+
+
+def consolidate_survivor(
+    conn: psycopg.Connection,
+    account_id: int,
+    survivor: int,
+    custom_data: dict[str, Any],
+    created_at: datetime,
+) -> None:
+    params = {
+        "account_id": account_id,
+        "id": survivor,
+        "custom_data": Jsonb(custom_data),
+        "created_at": created_at,
+    }
+    conn.execute(q["consolidate_survivor"], params)
+
+
+def absorb(conn: psycopg.Connection, account_id: int, survivor: int, merged: int) -> None:
+    """Move identifiers, tags and events to the survivor and make ``merged`` a tombstone."""
+    params = {"account_id": account_id, "survivor": survivor, "merged": merged}
+    for block in (
+        "drop_duplicate_identifiers",
+        "move_identifiers",
+        "move_tags",
+        "move_events",
+        "tombstone",
+        "adopt_history",
+    ):
+        conn.execute(q[block], params)
+
+
+def record_merge(
+    conn: psycopg.Connection,
+    account_id: int,
+    *,
+    survivor: int,
+    merged: int,
+    rule: str,
+    score: float | None,
+    identifier: Identifier | None,
+    request_id: str | None,
+    snapshot: dict[str, Any],
+) -> None:
+    conn.execute(
+        q["record_merge"],
+        {
+            "account_id": account_id,
+            "survivor": survivor,
+            "merged": merged,
+            "rule": rule,
+            "score": score,
+            "identifier_kind": str(identifier.kind) if identifier else None,
+            "identifier_value": identifier.value if identifier else None,
+            "request_id": request_id,
+            "snapshot": Jsonb(snapshot),
+        },
+    )
+
+
+@dataclass(frozen=True)
+class MergeRecord:
+    id: int
+    survivor_id: int
+    merged_id: int
+    rule: str
+    score: float | None
+    identifier_kind: str | None
+    identifier_value: str | None
+    request_id: str | None
+    snapshot: dict[str, Any]
+    created_at: datetime
+
+    @property
+    def identifier(self) -> dict[str, str] | None:
+        if self.identifier_kind is None or self.identifier_value is None:
+            return None
+        return {"kind": self.identifier_kind, "value": self.identifier_value}
+
+
+def list_merges(
+    conn: psycopg.Connection, account_id: int, person_id: int, before: int | None, limit: int
+) -> list[MergeRecord]:
+    params = {"account_id": account_id, "person_id": person_id, "before": before, "limit": limit}
+    with conn.cursor(row_factory=class_row(MergeRecord)) as cur:
+        return cur.execute(q["list_merges"], params).fetchall()
+
+
+def erase_person(conn: psycopg.Connection, account_id: int, person_id: int) -> bool:
+    params = {"account_id": account_id, "id": person_id}
+    return bool(conn.execute(q["erase_person"], params).fetchall())
+
+
+@dataclass(frozen=True)
+class HeldIdentifier:
+    id: int
+    value: str
+    value_norm: str | None
+    is_primary: bool
+
+
+def identifiers_of_kind(
+    conn: psycopg.Connection, account_id: int, profile_id: int, kind: Kind
+) -> list[HeldIdentifier]:
+    params = {"account_id": account_id, "profile_id": profile_id, "kind": str(kind)}
+    with conn.cursor(row_factory=class_row(HeldIdentifier)) as cur:
+        return cur.execute(q["profile_identifiers_of_kind"], params).fetchall()
+
+
+def set_primary_flag(
+    conn: psycopg.Connection, account_id: int, row_id: int, primary: bool, value: str | None = None
+) -> None:
+    params = {"account_id": account_id, "id": row_id, "primary": primary, "value": value}
+    conn.execute(q["set_primary_flag"], params)
+
+
+def delete_identifier(conn: psycopg.Connection, account_id: int, row_id: int) -> None:
+    conn.execute(q["delete_identifier"], {"account_id": account_id, "id": row_id})

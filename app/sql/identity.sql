@@ -1,0 +1,151 @@
+-- resolve_ids --
+-- The live profile each id stands for: itself, or the survivor a tombstone points at.
+SELECT id, coalesce(merged_into, id) AS live_id FROM profiles
+WHERE account_id = %(account_id)s AND id = ANY(%(ids)s::bigint[]);
+
+-- resolve_contact_id --
+-- The live profile a partner contact UUID stands for.
+SELECT coalesce(merged_into, id) FROM profiles
+WHERE account_id = %(account_id)s AND contact_id = %(contact_id)s;
+
+-- lock_profiles --
+-- Row-lock profiles in id order (so concurrent merges never deadlock); reports tombstones.
+SELECT id, merged_into IS NULL AS live FROM profiles
+WHERE account_id = %(account_id)s AND id = ANY(%(ids)s::bigint[])
+ORDER BY id
+FOR UPDATE;
+
+-- phone_holders --
+-- Live profiles holding a phone, with their names (for the phone + name rule).
+SELECT i.profile_id, p.name FROM profile_identifiers i
+JOIN profiles p ON p.account_id = i.account_id AND p.id = i.profile_id
+WHERE i.account_id = %(account_id)s AND i.kind = 'phone' AND i.value_norm = %(norm)s
+ORDER BY i.profile_id
+LIMIT %(limit)s;
+
+-- profile_names --
+-- Current names of profiles.
+SELECT id, name FROM profiles WHERE account_id = %(account_id)s AND id = ANY(%(ids)s::bigint[]);
+
+-- load_facts --
+-- Everything survivorship and consolidation look at, plus a full snapshot for the history.
+SELECT p.id, p.created_at, p.name, p.professional_id, p.company, p.first_seen, p.last_seen,
+       p.region_code, p.country_code, p.city, p.unsubscribed, p.blocked, p.source, p.referer,
+       p.last_page, p.locale, p.created_from, p.integration_id, p.notes, p.custom_data,
+       (SELECT count(*) FROM profile_tags pt
+         WHERE pt.account_id = p.account_id AND pt.profile_id = p.id) AS tags,
+       (SELECT count(*) FROM events e
+         WHERE e.account_id = p.account_id AND e.profile_id = p.id) AS events,
+       coalesce((SELECT json_agg(json_build_object('kind', i.kind, 'value', i.value,
+                                 'norm', i.value_norm, 'primary', i.is_primary) ORDER BY i.id)
+                 FROM profile_identifiers i
+                 WHERE i.account_id = p.account_id AND i.profile_id = p.id), '[]') AS identifiers,
+       jsonb_build_object(
+           'profile', to_jsonb(p),
+           'tags', coalesce((SELECT jsonb_agg(jsonb_build_object('name', t.name, 'color', t.color)
+                                              ORDER BY t.id)
+                             FROM profile_tags pt JOIN tags t
+                               ON t.account_id = pt.account_id AND t.id = pt.tag_id
+                             WHERE pt.account_id = p.account_id AND pt.profile_id = p.id), '[]'),
+           'event_ids', coalesce((SELECT jsonb_agg(e.id ORDER BY e.id) FROM events e
+                                  WHERE e.account_id = p.account_id AND e.profile_id = p.id), '[]')
+       ) AS snapshot
+FROM profiles p
+WHERE p.account_id = %(account_id)s AND p.id = ANY(%(ids)s::bigint[]);
+
+-- consolidate_survivor --
+-- The merged person's custom data and the earliest creation time.
+UPDATE profiles SET custom_data = %(custom_data)s, created_at = %(created_at)s,
+                    updated_at = now()
+WHERE account_id = %(account_id)s AND id = %(id)s;
+
+-- drop_duplicate_identifiers --
+-- Identifiers the merged profile holds that the survivor holds too (shared phones).
+DELETE FROM profile_identifiers d
+WHERE d.account_id = %(account_id)s AND d.profile_id = %(merged)s
+  AND EXISTS (SELECT 1 FROM profile_identifiers s
+              WHERE s.account_id = d.account_id AND s.profile_id = %(survivor)s
+                AND s.kind = d.kind
+                AND (s.value_norm = d.value_norm
+                     OR (s.value_norm IS NULL AND d.value_norm IS NULL AND s.value = d.value)));
+
+-- move_identifiers --
+-- Hand the merged profile's identifiers to the survivor; they stay primary only where the
+-- survivor has no primary of that kind (its non-empty values win).
+UPDATE profile_identifiers i
+SET profile_id = %(survivor)s,
+    is_primary = i.is_primary AND NOT EXISTS (
+        SELECT 1 FROM profile_identifiers s
+        WHERE s.account_id = i.account_id AND s.profile_id = %(survivor)s
+          AND s.kind = i.kind AND s.is_primary)
+WHERE i.account_id = %(account_id)s AND i.profile_id = %(merged)s;
+
+-- move_tags --
+-- Union the merged profile's tags into the survivor's.
+WITH gone AS (
+    DELETE FROM profile_tags
+    WHERE account_id = %(account_id)s AND profile_id = %(merged)s
+    RETURNING tag_id
+)
+INSERT INTO profile_tags (account_id, profile_id, tag_id)
+SELECT %(account_id)s, %(survivor)s, tag_id FROM gone
+ON CONFLICT DO NOTHING;
+
+-- move_events --
+-- Transaction history and interactions are preserved: events follow the person.
+UPDATE events SET profile_id = %(survivor)s
+WHERE account_id = %(account_id)s AND profile_id = %(merged)s;
+
+-- tombstone --
+-- The merged profile and every tombstone that pointed at it now point at the survivor, so any
+-- chain of merges resolves in one step.
+UPDATE profiles SET merged_into = %(survivor)s,
+                    merged_at = coalesce(merged_at, now())
+WHERE account_id = %(account_id)s AND (id = %(merged)s OR merged_into = %(merged)s);
+
+-- record_merge --
+-- One merge in the person's history, with the merged profile as it was before.
+INSERT INTO merges (account_id, person_id, survivor_id, merged_id, rule, score,
+                    identifier_kind, identifier_value, request_id, snapshot)
+VALUES (%(account_id)s, %(survivor)s, %(survivor)s, %(merged)s, %(rule)s, %(score)s,
+        %(identifier_kind)s, %(identifier_value)s, %(request_id)s, %(snapshot)s);
+
+-- adopt_history --
+-- The merged profile's own history now belongs to the survivor's person.
+UPDATE merges SET person_id = %(survivor)s
+WHERE account_id = %(account_id)s AND person_id = %(merged)s;
+
+-- list_merges --
+-- A person's merge history, newest first, keyset-paginated on the id.
+SELECT id, survivor_id, merged_id, rule, score, identifier_kind, identifier_value,
+       request_id, snapshot, created_at
+FROM merges
+WHERE account_id = %(account_id)s AND person_id = %(person_id)s
+  AND (%(before)s::bigint IS NULL OR id < %(before)s)
+ORDER BY id DESC
+LIMIT %(limit)s;
+
+-- erase_person --
+-- Right to erasure: the survivor, its tombstones and its merge history (with snapshots).
+-- Identifiers, tag links and events go with the rows through ON DELETE CASCADE.
+WITH history AS (
+    DELETE FROM merges WHERE account_id = %(account_id)s AND person_id = %(id)s
+)
+DELETE FROM profiles
+WHERE account_id = %(account_id)s AND (id = %(id)s OR merged_into = %(id)s)
+RETURNING id;
+
+-- profile_identifiers_of_kind --
+-- A profile's identifiers of one kind, primary first.
+SELECT id, value, value_norm, is_primary FROM profile_identifiers
+WHERE account_id = %(account_id)s AND profile_id = %(profile_id)s AND kind = %(kind)s
+ORDER BY is_primary DESC, id;
+
+-- set_primary_flag --
+-- Promote or demote one identifier row (the value is updated to the spelling just sent).
+UPDATE profile_identifiers SET is_primary = %(primary)s, value = coalesce(%(value)s, value)
+WHERE account_id = %(account_id)s AND id = %(id)s;
+
+-- delete_identifier --
+-- Drop one identifier row.
+DELETE FROM profile_identifiers WHERE account_id = %(account_id)s AND id = %(id)s;
