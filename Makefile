@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install run test unit integration api lint fmt openapi docker-lint clean
+.PHONY: install run test unit integration api quality lint fmt openapi clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python >= 3.11 is required (found " + sys.version.split()[0] + ")")'
@@ -28,6 +28,9 @@ integration: install
 
 api: install
 	$(BIN)/python -m pytest tests/api
+
+quality: install  ## identity-resolution precision/recall on the full generated set (10,000+ people)
+	QUALITY_PEOPLE=10000 $(BIN)/python -m pytest tests/quality -s
 
 lint: install
 	$(BIN)/ruff check .

@@ -86,12 +86,6 @@ class AlreadyExists(Conflict):
     code = "already_exists"
 
 
-class IdentityConflict(Conflict):
-    """The identifiers in the request belong to different contacts."""
-
-    code = "identity_conflict"
-
-
 class PayloadTooLarge(AppError):
     """The request body is too large."""
 

@@ -45,8 +45,8 @@ class Contacts(MethodView):
         Matching, within your account: `external_id` if a contact has it, otherwise `email`
         (case-insensitive), otherwise a new contact is created (201). Fields left out keep
         their value; `null` clears `name`, `professional_id` or `external_id`. Repeating a
-        request is idempotent. 409 `identity_conflict` when `external_id` and `email` belong to
-        two different contacts.
+        request is idempotent. When `external_id` and `email` belong to two different contacts,
+        they are one person: the two are merged and the survivor is returned (200).
         """
         contact, created = contacts.upsert_contact(g.account.id, data)
         return (contact, 201) if created else contact

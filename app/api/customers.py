@@ -65,10 +65,10 @@ class Customers(MethodView):
     def post(self, data: dict):
         """Create a customer
 
-        No field is required. If `userId` or `email` already belongs to a customer, the request
-        resolves to that person (200): values are set, tags are added, but nothing is cleared
-        and `unsubscribed`/`blocked` are never turned off. 409 `identity_conflict` when the
-        `userId` and the `email` belong to two different customers.
+        No field is required. If `userId`, `email`, or `phone` with a similar `name` already
+        belongs to a customer, the request resolves to that person (200): values are set, tags
+        are added, but nothing is cleared and `unsubscribed`/`blocked` are never turned off.
+        When the identifiers name several customers, they are merged first.
         """
         customer, created = customers.create_customer(g.account.id, data)
         return (customer, 201) if created else (customer, 200)

@@ -82,14 +82,20 @@ def resolve(
     s = settings()
     wanted = [i for i in identifiers if i.norm is not None]
     holders = identifier_rows.find_holders(conn, account_id, wanted)
-    candidate_ids = {h.profile_id for h in holders} | ({named} if named else set())
+    if name is None and named is not None:
+        name = repo.names(conn, account_id, [named]).get(named)
+    shared, plausible = _phone_evidence(conn, account_id, wanted, name, s)
+    # Phone holders with dissimilar names cannot match: they are neither locked nor loaded.
+    candidate_ids = {h.profile_id for h in holders if h.kind is not Kind.PHONE} | plausible
+    if named is not None:
+        candidate_ids.add(named)
     if not candidate_ids:
         return None
     liveness = repo.lock_profiles(conn, account_id, candidate_ids)
     if not all(liveness.get(pid, False) for pid in candidate_ids):
         raise db.ConcurrentChange("a candidate profile was merged or erased meanwhile")
-    current_names = repo.names(conn, account_id, candidate_ids)
-    if name is None and named is not None:
+    current_names = repo.names(conn, account_id, candidate_ids)  # as of the lock
+    if named is not None and name is None:
         name = current_names.get(named)
     held: dict[int, list[Identifier]] = {}
     for h in holders:
@@ -100,10 +106,9 @@ def resolve(
             created_at=None,
             name=current_names.get(pid),
             identifiers=tuple(held.get(pid, ())),
-        )
+        )  # fmt: skip
         for pid in sorted(candidate_ids)
     ]
-    shared = _shared_phones(conn, account_id, wanted, s)
     record = Record(identifiers=tuple(wanted), name=name, named=named)
     matches = identity.find_matches(record, candidates, threshold=s.threshold, shared_phones=shared)
     if not matches:
@@ -113,28 +118,45 @@ def resolve(
     return merge(conn, account_id, matches)
 
 
-def _shared_phones(
-    conn: psycopg.Connection, account_id: int, wanted: list[Identifier], s: Settings
-) -> set[str]:
-    """Phones of the write held by too many distinct people to be evidence of identity."""
-    shared = set()
+def _phone_evidence(
+    conn: psycopg.Connection,
+    account_id: int,
+    wanted: list[Identifier],
+    name: str | None,
+    s: Settings,
+) -> tuple[set[str], set[int]]:
+    """Phones of the write held by too many distinct people to be evidence of identity, and
+    the holders of the other phones whose names are similar enough to match."""
+    shared: set[str] = set()
+    plausible: set[int] = set()
     for ident in wanted:
         if ident.kind is not Kind.PHONE or ident.norm is None:
             continue
-        names = [n for _, n in repo.phone_holders(conn, account_id, ident.norm, limit=500)]
+        holders = repo.phone_holders(conn, account_id, ident.norm, limit=500)
+        names = [holder_name for _, holder_name in holders]
         if identity.is_shared_phone(names, limit=s.shared_limit, threshold=s.threshold):
             shared.add(ident.norm)
-            digest = hashlib.sha256(ident.norm.encode()).hexdigest()[:16]
-            if (account_id, digest) not in _reported_shared:
-                _reported_shared.add((account_id, digest))
-                log.warning(
-                    "phone %s is shared by more than %d people in account %d: "
-                    "it no longer triggers phone+name merges there",
-                    digest,
-                    s.shared_limit,
-                    account_id,
-                )
-    return shared
+            _report_shared(account_id, ident.norm, s.shared_limit)
+            continue
+        plausible.update(
+            pid for pid, holder_name in holders
+            if identity.name_similarity(name, holder_name) >= s.threshold
+        )  # fmt: skip
+    return shared, plausible
+
+
+def _report_shared(account_id: int, norm: str, limit: int) -> None:
+    """Log each shared phone once per process, by hash: the number itself is personal data."""
+    digest = hashlib.sha256(norm.encode()).hexdigest()[:16]
+    if (account_id, digest) not in _reported_shared:
+        _reported_shared.add((account_id, digest))
+        log.warning(
+            "phone sha256:%s is shared by more than %d people in account %d: "
+            "it no longer triggers phone+name merges there",
+            digest,
+            limit,
+            account_id,
+        )
 
 
 def merge(conn: psycopg.Connection, account_id: int, matches: list[identity.Match]) -> int:
