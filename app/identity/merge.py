@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from app.identity.rules import STRENGTH
 from app.identity.types import Match, MergedAway, MergePlan, Profile, Rule
 
 STICKY = ("unsubscribed", "blocked")
@@ -51,12 +50,10 @@ def plan_merge(profiles: Sequence[Profile], matches: Sequence[Match]) -> MergePl
 def _evidence(merged_id: int, survivor_id: int, matches: dict[int, Match]) -> MergedAway:
     """The rule linking the pair: the merged profile's own, unless the request merely named it,
     then the survivor's (e.g. a PUT on #1 setting the email that #2 holds: rule `email`)."""
-    candidates = [matches.get(merged_id), matches.get(survivor_id)]
-    linking = [m for m in candidates if m is not None and m.rule is not Rule.NAMED]
-    if not linking:
-        return MergedAway(merged_id, Rule.MANUAL, None, None)
-    best = min(linking, key=lambda m: STRENGTH.index(m.rule))
-    return MergedAway(merged_id, best.rule, best.identifier, best.score)
+    for match in (matches.get(merged_id), matches.get(survivor_id)):
+        if match is not None and match.rule is not Rule.NAMED:
+            return MergedAway(merged_id, match.rule, match.identifier, match.score)
+    return MergedAway(merged_id, Rule.MANUAL, None, None)
 
 
 def _fields(ordered: Sequence[Profile]) -> dict[str, Any]:

@@ -42,6 +42,12 @@ SELECT p.id, p.created_at, p.name, p.professional_id, p.company, p.first_seen, p
                  WHERE i.account_id = p.account_id AND i.profile_id = p.id), '[]') AS identifiers,
        jsonb_build_object(
            'profile', to_jsonb(p),
+           'identifiers', coalesce((SELECT jsonb_agg(jsonb_build_object(
+                                        'kind', i.kind, 'value', i.value, 'primary', i.is_primary)
+                                        ORDER BY i.is_primary DESC, i.id)
+                                    FROM profile_identifiers i
+                                    WHERE i.account_id = p.account_id AND i.profile_id = p.id),
+                                   '[]'),
            'tags', coalesce((SELECT jsonb_agg(jsonb_build_object('name', t.name, 'color', t.color)
                                               ORDER BY t.id)
                              FROM profile_tags pt JOIN tags t
