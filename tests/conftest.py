@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
+import socket
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -86,6 +87,31 @@ def app(clean_db: str) -> Iterator[Flask]:
     app = create_app({"TESTING": True, "DATABASE_URL": clean_db, "DB_POOL_MAX_SIZE": 25})
     yield app
     app.extensions["db"].close()
+
+
+@pytest.fixture
+def make_app(clean_db: str) -> Iterator[Any]:
+    """Apps with extra settings (``DATABASE_URL`` defaults to the test database); their pools
+    are closed at the end."""
+    made: list[Flask] = []
+
+    def make(**settings: Any) -> Flask:
+        app = create_app({"TESTING": True, "DATABASE_URL": clean_db, **settings})
+        made.append(app)
+        return app
+
+    yield make
+    for app in made:
+        app.extensions["db"].close()
+
+
+@pytest.fixture
+def unreachable_database_url() -> str:
+    """A PostgreSQL URL on a local port nothing listens on."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"postgresql://postgres@127.0.0.1:{port}/nowhere?connect_timeout=1"
 
 
 @pytest.fixture

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-import socket
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -38,29 +36,6 @@ def assert_envelope(response, status: int, code: str | None = None) -> list[dict
     if code is not None:
         assert [e["code"] for e in errors[1:]] == [code]
     return errors[1:]
-
-
-def closed_port_url() -> str:
-    """A PostgreSQL URL on a local port nothing listens on."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    return f"postgresql://postgres@127.0.0.1:{port}/nowhere?connect_timeout=1"
-
-
-@pytest.fixture
-def make_app(clean_db: str) -> Iterator[Any]:
-    """Apps with extra settings on the test database; their pools are closed at the end."""
-    made: list[Flask] = []
-
-    def make(**settings: Any) -> Flask:
-        app = create_app({"TESTING": True, "DATABASE_URL": clean_db, **settings})
-        made.append(app)
-        return app
-
-    yield make
-    for app in made:
-        app.extensions["db"].close()
 
 
 def new_key(app: Flask, account: str = "acme") -> str:
@@ -366,8 +341,10 @@ def test_unexpected_exception_response_has_a_request_id(make_app):
     assert response.headers["X-Request-Id"] == "req-500"
 
 
-def test_unreachable_database_is_503_with_retry_after():
-    app = create_app({"TESTING": True, "DATABASE_URL": closed_port_url(), "DB_POOL_TIMEOUT": 1})
+def test_unreachable_database_is_503_with_retry_after(unreachable_database_url):
+    app = create_app(
+        {"TESTING": True, "DATABASE_URL": unreachable_database_url, "DB_POOL_TIMEOUT": 1}
+    )
     try:
         response = app.test_client().post(URL, data=VALID, headers={"x-api-key": "ck_any"})
         errors = assert_envelope(response, 503, "service_unavailable")
@@ -380,8 +357,10 @@ def test_unreachable_database_is_503_with_retry_after():
         app.extensions["db"].close()
 
 
-def test_unreachable_database_is_503_on_get_too():
-    app = create_app({"TESTING": True, "DATABASE_URL": closed_port_url(), "DB_POOL_TIMEOUT": 1})
+def test_unreachable_database_is_503_on_get_too(unreachable_database_url):
+    app = create_app(
+        {"TESTING": True, "DATABASE_URL": unreachable_database_url, "DB_POOL_TIMEOUT": 1}
+    )
     try:
         response = app.test_client().get(
             f"{URL}/{uuid.uuid4()}", headers={"Authorization": "Bearer ck_any"}

@@ -2,41 +2,12 @@
 
 from __future__ import annotations
 
-import socket
-from collections.abc import Iterator
-from typing import Any
-
 import psycopg
 import pytest
 
-from flask import Flask
-
-from app import create_app, migrations
+from app import migrations
 
 GENERIC = {"code": "invalid_request", "message": "Invalid request"}
-
-
-def closed_port_url() -> str:
-    """A PostgreSQL URL on a local port nothing listens on."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    return f"postgresql://postgres@127.0.0.1:{port}/nowhere?connect_timeout=1"
-
-
-@pytest.fixture
-def make_app() -> Iterator[Any]:
-    """Apps on a given database URL; their pools are closed at the end."""
-    made: list[Flask] = []
-
-    def make(database_url: str, **settings: Any) -> Flask:
-        app = create_app({"TESTING": True, "DATABASE_URL": database_url, **settings})
-        made.append(app)
-        return app
-
-    yield make
-    for app in made:
-        app.extensions["db"].close()
 
 
 def assert_service_unavailable(response) -> None:
@@ -62,8 +33,8 @@ def test_healthz_ignores_an_invalid_key(client):
     assert response.get_json() == {"status": "ok"}
 
 
-def test_healthz_does_not_need_the_database(make_app):
-    app = make_app(closed_port_url(), DB_POOL_TIMEOUT=1)
+def test_healthz_does_not_need_the_database(make_app, unreachable_database_url):
+    app = make_app(DATABASE_URL=unreachable_database_url, DB_POOL_TIMEOUT=1)
     response = app.test_client().get("/healthz")
     assert response.status_code == 200
     assert response.get_json() == {"status": "ok"}
@@ -83,13 +54,13 @@ def test_readyz_needs_no_auth(client):
     assert response.status_code == 200
 
 
-def test_readyz_is_503_when_the_database_is_unreachable(make_app):
-    app = make_app(closed_port_url(), DB_POOL_TIMEOUT=1)
+def test_readyz_is_503_when_the_database_is_unreachable(make_app, unreachable_database_url):
+    app = make_app(DATABASE_URL=unreachable_database_url, DB_POOL_TIMEOUT=1)
     assert_service_unavailable(app.test_client().get("/readyz"))
 
 
 def test_readyz_is_503_when_migrations_are_pending(make_app, make_database):
-    app = make_app(make_database("contacts_unmigrated"))
+    app = make_app(DATABASE_URL=make_database("contacts_unmigrated"))
     response = app.test_client().get("/readyz")
     assert_service_unavailable(response)
     assert "migration" in response.get_json()["errors"][1]["message"]
@@ -102,12 +73,12 @@ def test_readyz_is_503_when_only_some_migrations_are_applied(make_app, make_data
         conn.execute(
             "DELETE FROM schema_migrations WHERE version = %s", [migrations.available()[-1].version]
         )
-    assert_service_unavailable(make_app(url).test_client().get("/readyz"))
+    assert_service_unavailable(make_app(DATABASE_URL=url).test_client().get("/readyz"))
 
 
 def test_readyz_becomes_ready_once_migrated(make_app, make_database):
     url = make_database("contacts_late")
-    app = make_app(url)
+    app = make_app(DATABASE_URL=url)
     client = app.test_client()
     assert client.get("/readyz").status_code == 503
     with psycopg.connect(url, autocommit=True) as conn:

@@ -9,7 +9,6 @@ import socket
 import subprocess
 import sys
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -32,21 +31,6 @@ TOO_MANY = {
     ]
 }
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture
-def make_app(clean_db: str) -> Iterator[Any]:
-    """Apps with extra settings on the test database; their pools are closed at the end."""
-    made: list[Flask] = []
-
-    def make(**settings: Any) -> Flask:
-        app = create_app({"TESTING": True, "DATABASE_URL": clean_db, **settings})
-        made.append(app)
-        return app
-
-    yield make
-    for app in made:
-        app.extensions["db"].close()
 
 
 class Caller:
