@@ -145,21 +145,22 @@ def translate_db_errors() -> Iterator[None]:
 def run_in_transaction(work: Callable[[psycopg.Connection], T]) -> T:
     """Run ``work(conn)`` in one transaction, retried a bounded number of times on races.
 
-    Deadlocks, serialization failures and unique violations caused by a concurrent writer
-    are retried; with identifier locks in place they are rare, so the bound is small.
+    Deadlocks, serialization failures, unique violations and profiles merged away by a
+    concurrent writer restart the whole unit of work; with identifier locks in place they are
+    rare, so the bound is small. One that keeps losing is a 409 the client may retry, never a
+    5xx.
     """
     attempts = max(1, current_app.config["DB_RETRY_ATTEMPTS"])
     conn = get_conn()
-    for attempt in range(1, attempts + 1):
-        try:
-            with translate_db_errors(), conn.transaction():
-                return work(conn)
-        except RETRYABLE as exc:
-            if attempt == attempts:
-                if isinstance(exc, pg_errors.UniqueViolation | ConcurrentChange):
+    with translate_db_errors():
+        for attempt in range(1, attempts + 1):
+            try:
+                with conn.transaction():
+                    return work(conn)
+            except RETRYABLE as exc:
+                if attempt == attempts:
                     raise errors.Conflict("Concurrent writes kept conflicting; retry.") from exc
-                raise
-            log.info("retrying transaction after %s (attempt %d)", type(exc).__name__, attempt)
+                log.info("retrying transaction after %s (attempt %d)", type(exc).__name__, attempt)
     raise AssertionError("unreachable")
 
 
