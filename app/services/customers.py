@@ -157,7 +157,11 @@ def update_customers(
         _lock_identifiers(conn, account_id, items)
         writes = [item.get("custom_data", []) for item in items]
         changes = custom_data.resolve(conn, account_id, writes, prefixes)
-        live_ids(conn, account_id, ids)
+        # Row-lock every named person up front, in id order: items locking them one by one
+        # in request order would deadlock against a concurrent batch naming them reversed.
+        named_live = set(live_ids(conn, account_id, ids).values())
+        if not all(identity_rows.lock_profiles(conn, account_id, named_live).values()):
+            raise db.ConcurrentChange("a named customer was merged or erased meanwhile")
         for item, change in zip(items, changes, strict=True):
             named = live_id(conn, account_id, item["customer"])
             survivor = identity_shell.resolve(
