@@ -280,7 +280,7 @@ def failing_cases(m: Measure, data: Dataset, keys: dict[int, Keys]) -> str:
 
 
 def test_automatic_merges_are_precise_and_find_what_the_rules_can_see(
-    quality_app: Flask, clean_db: str, record_property
+    quality_app: Flask, clean_db: str, record_property, capsys
 ) -> None:
     timings: dict[str, float] = {}
     started = time.monotonic()
@@ -326,9 +326,10 @@ def test_automatic_merges_are_precise_and_find_what_the_rules_can_see(
     timings["measure"] = time.monotonic() - started
 
     summary = report(m, data, timings, len(data.records))
-    print("\n" + summary)
     details = failing_cases(m, data, keys)
-    print(details)
+    with capsys.disabled():  # the figures belong in every run's output, not only with -s
+        print("\n" + summary)
+        print(details)
     for name, value in (
         ("quality_people", m.people),
         ("quality_records", m.records),
