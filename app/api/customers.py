@@ -57,7 +57,7 @@ class Customers(MethodView):
         conditions = customer_queries.exact_filters(args)
         return _page(customer_queries.find(g.account.id, conditions, **_paging(args)))
 
-    @blp.arguments(CustomerWriteSchema, example=CREATE_EXAMPLE)
+    @blp.arguments(CustomerWriteSchema, example=CREATE_EXAMPLE, required=False)
     @blp.response(201, CustomerSchema, description="A new customer was created.",
                   example=CUSTOMER_EXAMPLE)  # fmt: skip
     @blp.alt_response(200, schema=CustomerSchema, success=True, description=RESOLVED)
@@ -82,6 +82,7 @@ def _paging(args: dict) -> dict:
 class CustomersSearch(MethodView):
     @blp.arguments(
         CustomerSearchSchema,
+        required=False,
         example={
             "filter": [{"field": "customers.email", "operator": "~", "value": "gmail"}],
             "comparison": "AND",
@@ -130,7 +131,7 @@ class CustomerById(MethodView):
         """Get a customer"""
         return customers.get_customer(g.account.id, customer_id)
 
-    @blp.arguments(CustomerWriteSchema, example=CREATE_EXAMPLE)
+    @blp.arguments(CustomerWriteSchema, example=CREATE_EXAMPLE, required=False)
     @blp.response(200, CustomerSchema, example=CUSTOMER_EXAMPLE)
     @error_responses(blp, *AUTHENTICATED, *WITH_BODY, 404, 409)
     def put(self, data: dict, customer_id: int):
@@ -143,7 +144,7 @@ class CustomerById(MethodView):
             g.account.id, [{**data, "customer": customer_id}], batch=False
         )[0]
 
-    @blp.arguments(CustomerWriteSchema, example=CREATE_EXAMPLE)
+    @blp.arguments(CustomerWriteSchema, example=CREATE_EXAMPLE, required=False)
     @blp.response(200, CustomerSchema, example=CUSTOMER_EXAMPLE)
     @error_responses(blp, *AUTHENTICATED, *WITH_BODY, 404, 409)
     def patch(self, data: dict, customer_id: int):

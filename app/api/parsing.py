@@ -8,6 +8,7 @@ body that parses as JSON is used whatever the header says. Strings PostgreSQL ca
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterator
 from typing import Any
 
@@ -36,6 +37,14 @@ def _describe(exc: Exception) -> str:
     return "The request body is not valid JSON."
 
 
+def _finite(text: str) -> float:
+    """``1e400`` would become infinity, which JSON cannot express and PostgreSQL refuses."""
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text} is out of range")
+    return value
+
+
 def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
@@ -43,7 +52,9 @@ def _reject_constant(name: str) -> Any:
 def decode_json(body: bytes, mimetype: str) -> Any:
     """Parse ``body`` as strict JSON (UTF-8, no NaN/Infinity) or raise a 400/415/422."""
     try:
-        value = json.loads(body.decode("utf-8-sig"), parse_constant=_reject_constant)
+        value = json.loads(
+            body.decode("utf-8-sig"), parse_constant=_reject_constant, parse_float=_finite
+        )
         problems = list(unstorable_strings(value))
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         if mimetype.startswith(NON_JSON_TYPES) or mimetype.endswith("+xml"):

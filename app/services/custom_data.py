@@ -38,12 +38,8 @@ def coerce(type_: str, value: Any) -> Any:
             raise ValueError(f"Must be a string of at most {MAX_TEXT} characters.")
         return value
     if type_ == "number":
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, int | float)
-            or not math.isfinite(value)
-        ):
-            raise ValueError("Must be a number.")
+        if isinstance(value, bool) or not isinstance(value, int | float) or not _finite(value):
+            raise ValueError("Must be a finite number.")
         return value
     if type_ == "boolean":
         if not isinstance(value, bool):
@@ -57,6 +53,14 @@ def coerce(type_: str, value: Any) -> Any:
             raise ValueError("Must be an absolute http or https URL.")
         return value
     raise AssertionError(f"unknown attribute type {type_!r}")
+
+
+def _finite(value: int | float) -> bool:
+    """Within float range: jsonb numbers must stay readable by every client."""
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an int too large for a float
+        return False
 
 
 def _date(value: Any) -> int:

@@ -119,7 +119,11 @@ def lock_live(conn: psycopg.Connection, account_id: int, customer_id: int) -> in
 
 
 def _load(conn: psycopg.Connection, account_id: int, customer_id: int) -> Customer:
-    return customers.load_customers(conn, account_id, [customer_id])[0]
+    """The customer; 404 if it was erased since its id was resolved (reads take no lock)."""
+    found = customers.load_customers(conn, account_id, [customer_id])
+    if not found:
+        raise errors.NotFound("Customer not found.")
+    return found[0]
 
 
 def create_customer(account_id: int, data: dict[str, Any]) -> tuple[Customer, bool]:

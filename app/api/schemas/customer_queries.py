@@ -25,10 +25,14 @@ class _Paging(BaseSchema):
         metadata={"description": "`customers.firstSeen` or `customers.lastSeen`; default id."},
     )
     order = ma.fields.String(
-        load_default="asc", metadata={"description": "`asc` or `desc`, any case."}
+        load_default="asc",
+        metadata={
+            "description": "`asc` or `desc`, any case.",
+            "pattern": "^(?:[aA][sS][cC]|[dD][eE][sS][cC])$",
+        },
     )
     limit = WholeNumber(load_default=20, validate=ma.validate.Range(min=1, max=100))
-    offset = WholeNumber(load_default=0, validate=ma.validate.Range(min=0))
+    offset = WholeNumber(load_default=0, validate=ma.validate.Range(min=0, max=2**63 - 1))
     after = ma.fields.String(
         metadata={
             "description": "Keyset pagination: the `nextCursor` of the previous page "
@@ -81,7 +85,11 @@ class FilterSchema(BaseSchema):
 class CustomerSearchSchema(_Paging):
     filter = ma.fields.List(ma.fields.Nested(FilterSchema), load_default=list)
     comparison = ma.fields.String(
-        load_default="AND", metadata={"description": "`AND` (default) or `OR`."}
+        load_default="AND",
+        metadata={
+            "description": "`AND` (default) or `OR`, any case.",
+            "pattern": "^(?:[aA][nN][dD]|[oO][rR])$",
+        },
     )
 
     @ma.validates("comparison")

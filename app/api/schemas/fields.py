@@ -19,6 +19,17 @@ from app.values import parse_timestamp
 class UnixTimestamp(ma.fields.Field):
     """Read as an integer or a digit string; written as a string, as the mimicked API does."""
 
+    def __init__(self, **kwargs: Any) -> None:
+        metadata = {
+            # Documented as the string form; integers (0..MAX_TIMESTAMP) are accepted too.
+            "type": "string",
+            "pattern": "^[0-9]{1,12}$",
+            "description": "UNIX timestamp as a string of digits (an integer is accepted too).",
+            "example": "1603885746",
+            **kwargs.pop("metadata", {}),
+        }
+        super().__init__(metadata=metadata, **kwargs)
+
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> dt.datetime:
         try:
             return dt.datetime.fromtimestamp(parse_timestamp(value), dt.UTC)
