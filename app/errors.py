@@ -238,6 +238,17 @@ class Api(flask_smorest.Api):
     def handle_http_exception(self, error: HTTPException) -> Response:  # type: ignore[override]
         return render(from_http_exception(error))
 
+    def _register_responses(self) -> None:
+        """flask-smorest's error responses, plus the headers our 429 and 503 always carry."""
+        super()._register_responses()
+        for name in ("TOO_MANY_REQUESTS", "SERVICE_UNAVAILABLE"):
+            self.spec.components.responses_lazy[name]["headers"] = {  # a fresh dict each: no
+                "Retry-After": {  # YAML aliases in the written spec
+                    "description": "Seconds to wait before retrying.",
+                    "schema": {"type": "integer", "minimum": 0},
+                }
+            }
+
     def _register_error_handlers(self) -> None:
         super()._register_error_handlers()
         self._app.register_error_handler(AppError, render)

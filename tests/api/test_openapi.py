@@ -279,3 +279,9 @@ def test_source_maps_of_docs_assets_are_served_by_the_app(client):
             map_response = client.get(urljoin(asset, source_map))
             assert map_response.status_code == 200, source_map
             map_response.close()
+
+
+@pytest.mark.parametrize("response", ["TOO_MANY_REQUESTS", "SERVICE_UNAVAILABLE"])
+def test_429_and_503_responses_document_retry_after(response):
+    headers = committed()["components"]["responses"][response]["headers"]
+    assert headers["Retry-After"]["schema"]["type"] == "integer"
