@@ -106,7 +106,7 @@ def resolve(
             created_at=None,
             name=current_names.get(pid),
             identifiers=tuple(held.get(pid, ())),
-        )  # fmt: skip
+        )
         for pid in sorted(candidate_ids)
     ]
     record = Record(identifiers=tuple(wanted), name=name, named=named)
