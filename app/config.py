@@ -19,6 +19,8 @@ SETTINGS: dict[str, tuple[Callable[[str], Any], Any]] = {
     "DB_STATEMENT_TIMEOUT_MS": (int, 30_000),
     "DB_RETRY_ATTEMPTS": (int, 5),
     "MAX_BODY_BYTES": (int, 1024 * 1024),
+    # Longest wait, in seconds, for the next bytes of a request body; then it is a 408.
+    "BODY_READ_TIMEOUT_SECONDS": (float, 10.0),
     "RETRY_AFTER_SECONDS": (int, 5),
     "EMBEDDED_PG_DIR": (str, None),
     "LOG_LEVEL": (str, "INFO"),

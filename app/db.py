@@ -107,39 +107,50 @@ def start_embedded(data_dir: str | None) -> str:
 
 
 def init_app(app: Flask) -> None:
-    """Attach the pool and return pooled connections at the end of each app context."""
+    """Attach the pool; nothing is opened until the first use case asks for a connection."""
     app.extensions["db"] = Database(app)
-    app.teardown_appcontext(_return_connection)
 
 
 def get_db() -> Database:
     return current_app.extensions["db"]
 
 
-def get_conn() -> psycopg.Connection:
-    """A pooled connection for this request, kept on ``g`` until teardown (flaskr's get_db)."""
-    if "db_conn" not in g:
-        pool = get_db().pool
-        with translate_db_errors():
-            g.db_conn = pool.getconn()
-    return g.db_conn
-
-
-def _return_connection(_exc: BaseException | None = None) -> None:
-    conn = g.pop("db_conn", None)
-    if conn is not None:
-        get_db().pool.putconn(conn)
-
-
 @contextmanager
 def translate_db_errors() -> Iterator[None]:
-    """Driver errors that mean "database unreachable" become a 503 with Retry-After."""
+    """Driver errors that mean "database unreachable" become a 503 with Retry-After.
+
+    A statement cancelled by ``statement_timeout`` or stopped at a server limit (stack depth,
+    statement too complex) is not an outage: retrying the same request cannot succeed, and with
+    every input bounded it means our SQL is at fault. It is a 500 that names the request id.
+    """
     try:
         yield
     except (PoolTimeout, psycopg.OperationalError) as exc:
+        sqlstate = getattr(exc, "sqlstate", None) or ""
+        if sqlstate == QUERY_CANCELED or sqlstate.startswith(PROGRAM_LIMIT_CLASS):
+            raise _aborted(exc, sqlstate) from exc
         log.warning("database unavailable: %s", exc)
         retry_after = str(current_app.config["RETRY_AFTER_SECONDS"])
         raise errors.ServiceUnavailable(headers={"Retry-After": retry_after}) from exc
+
+
+# SQLSTATEs of a statement the server stopped: cancelled (by statement_timeout), or any of
+# class 54 "program limit exceeded" (stack depth, statement too complex, too many columns).
+QUERY_CANCELED = "57014"
+PROGRAM_LIMIT_CLASS = "54"
+
+
+def _aborted(exc: psycopg.OperationalError, sqlstate: str) -> errors.QueryAborted:
+    request_id = g.get("request_id")
+    log.error("query aborted (request %s): %s", request_id, str(exc).strip())
+    if sqlstate == QUERY_CANCELED:
+        timeout = current_app.config["DB_STATEMENT_TIMEOUT_MS"]
+        reason = f"ran longer than the statement timeout ({timeout} ms)"
+    else:
+        reason = "exceeded a database server limit"
+    return errors.QueryAborted(
+        f"The database query of this request {reason}; please report request id {request_id}."
+    )
 
 
 def run_in_transaction(work: Callable[[psycopg.Connection], T]) -> T:
@@ -148,11 +159,11 @@ def run_in_transaction(work: Callable[[psycopg.Connection], T]) -> T:
     Deadlocks, serialization failures, unique violations and profiles merged away by a
     concurrent writer restart the whole unit of work; with identifier locks in place they are
     rare, so the bound is small. One that keeps losing is a 409 the client may retry, never a
-    5xx.
+    5xx. The pooled connection is checked out for this call only: never while a request body
+    is read or a response written.
     """
     attempts = max(1, current_app.config["DB_RETRY_ATTEMPTS"])
-    conn = get_conn()
-    with translate_db_errors():
+    with translate_db_errors(), get_db().pool.connection() as conn:
         for attempt in range(1, attempts + 1):
             try:
                 with conn.transaction():
@@ -165,9 +176,8 @@ def run_in_transaction(work: Callable[[psycopg.Connection], T]) -> T:
 
 
 def fetch(work: Callable[[psycopg.Connection], T]) -> T:
-    """Run a read outside an explicit transaction (autocommit)."""
-    conn = get_conn()
-    with translate_db_errors():
+    """Run a read outside an explicit transaction (autocommit), on a short checkout."""
+    with translate_db_errors(), get_db().pool.connection() as conn:
         return work(conn)
 
 

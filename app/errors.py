@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from http import HTTPStatus
 from typing import Any
 
-from flask import Response, g, jsonify
+from flask import Response, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 import flask_smorest
@@ -74,6 +75,12 @@ class MethodNotAllowed(AppError):
     status, code = 405, "method_not_allowed"
 
 
+class RequestTimeout(AppError):
+    """The request body did not arrive in time."""
+
+    status, code = 408, "request_timeout"
+
+
 class Conflict(AppError):
     """The request conflicts with the current state of the data."""
 
@@ -125,6 +132,12 @@ class ServiceUnavailable(AppError):
     status, code = 503, "service_unavailable"
 
 
+class QueryAborted(AppError):
+    """The database stopped this request's query at a server limit."""
+
+    status, code = 500, "query_aborted"
+
+
 _BY_STATUS: dict[int, type[AppError]] = {
     cls.status: cls
     for cls in (
@@ -132,6 +145,7 @@ _BY_STATUS: dict[int, type[AppError]] = {
         Unauthorized,
         NotFound,
         MethodNotAllowed,
+        RequestTimeout,
         Conflict,
         PayloadTooLarge,
         UnsupportedMediaType,
@@ -177,6 +191,25 @@ def render(error: AppError) -> Response:
     for name, value in error.headers.items():
         response.headers[name] = value
     return response
+
+
+def envelope_other_answers(response: Response) -> Response:
+    """Answers of 300 and more that bypassed the handlers (werkzeug's routing redirects are
+    returned, not raised) get the envelope too; the HTML docs are left as they are."""
+    if response.status_code < 300 or response.is_json or request.path.startswith("/docs"):
+        return response
+    try:
+        name = HTTPStatus(response.status_code).phrase
+    except ValueError:
+        name = "Error"
+    error = AppError(name)
+    error.status = response.status_code
+    error.details = [{"code": name.lower().replace(" ", "_"), "message": name}]
+    location = response.headers.get("Location")
+    if location:
+        error.details[0]["message"] = f"{name}: {location}"
+        error.headers = {"Location": location}
+    return render(error)
 
 
 def from_http_exception(error: HTTPException) -> AppError:

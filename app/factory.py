@@ -8,7 +8,8 @@ from typing import Any
 
 from flask import Flask
 
-from app import api, auth, cli, config, db, errors, limits, request_id
+from app import api, auth, body, cli, config, db, errors, limits, request_id
+from app.api import http
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
@@ -19,14 +20,19 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.json.sort_keys = False  # keep documented key order: code, message, field
     app.config["API_SPEC_OPTIONS"] = {"security": auth.SECURITY}
     logging.basicConfig(level=app.config["LOG_LEVEL"])
+    # A read timeout on every request's socket: a stalled upload ends in a 408.
+    body.init_app(app)
     # Request ids first, so every later hook and log line can use them.
     request_id.init_app(app)
     # The connection pool (opened lazily, per worker process).
     db.init_app(app)
     # Authentication, then rate limiting: both app-level before_request hooks, in this order,
     # so a bad key is a 401 that spends no budget, and validation comes after both.
-    auth.init_app(app, [blp for group in api.API_GROUPS.values() for blp in group])
+    authenticated = [blp for group in api.API_GROUPS.values() for blp in group]
+    auth.init_app(app, authenticated)
     limits.init_app(app, api.API_GROUPS)
+    # ASCII-digit ids, unknown query parameters refused, no-store/nosniff, envelope for all.
+    http.init_app(app, authenticated)
     # flask-smorest with our error envelope in both the handlers and the spec.
     smorest = errors.Api(app)
     # Blueprints after Api.init_app, as flask-smorest requires.

@@ -13,6 +13,8 @@ from importlib import resources
 
 import psycopg
 
+from app import migration_steps
+
 log = logging.getLogger(__name__)
 
 # Arbitrary constant: the advisory lock key every migration runner takes.
@@ -67,6 +69,9 @@ def upgrade(conn: psycopg.Connection) -> list[Migration]:
         for migration in pending(conn):
             with conn.transaction():
                 conn.execute(migration.sql)
+                step = migration_steps.for_version(migration.version)
+                if step is not None:
+                    step(conn)
                 conn.execute(
                     "INSERT INTO schema_migrations (version, name) VALUES (%s, %s)",
                     [migration.version, migration.name],

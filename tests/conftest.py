@@ -42,7 +42,7 @@ def server_url() -> Iterator[str]:
     try:
         yield server.ensure_running()
     finally:
-        server.stop()
+        server.remove()  # as root the cluster lives in the launcher's folder, not in folder
         shutil.rmtree(folder, ignore_errors=True)
 
 

@@ -18,7 +18,7 @@ import flask_smorest
 from webargs import core
 from webargs.flaskparser import FlaskParser
 
-from app import errors
+from app import body, errors
 
 # Declared body types that are clearly not JSON: a body of such a type that fails to parse as
 # JSON is a 415, not a 400.
@@ -102,12 +102,19 @@ class Parser(FlaskParser):
     """webargs' Flask parser, with JSON detection that ignores Content-Type."""
 
     DEFAULT_VALIDATION_STATUS = 422
+    # Unknown query parameters are refused by the schemas (BaseSchema raises), like unknown
+    # body keys: `?emial=x` must not silently return the whole account.
+    DEFAULT_UNKNOWN_BY_LOCATION = {
+        **FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION,
+        "query": None,
+        "querystring": None,
+    }
 
     def _raw_load_json(self, req: Request) -> Any:
-        body = req.get_data(cache=True)
-        if not body.strip():
+        raw = body.read(req)  # 413 above MAX_BODY_BYTES chunked or not, 408 on a stalled client
+        if not raw.strip():
             return core.missing
-        return decode_json(body, req.mimetype or "")
+        return decode_json(raw, req.mimetype or "")
 
     def load_querystring(self, req: Request, schema: Any) -> Any:
         problems = [
@@ -126,3 +133,17 @@ class Blueprint(flask_smorest.Blueprint):
     """Every blueprint of the service parses requests with ``Parser``."""
 
     ARGUMENTS_PARSER = Parser()
+
+    def arguments(self, schema: Any, *, location: str = "json", **kwargs: Any) -> Any:
+        """flask-smorest's decorator; a view taking query arguments is marked, so that
+        ``api.http`` refuses query parameters on every other view."""
+        decorator = super().arguments(schema, location=location, **kwargs)
+        if location not in ("query", "querystring"):
+            return decorator
+
+        def mark(func: Any) -> Any:
+            wrapped = decorator(func)
+            wrapped.accepts_query = True
+            return wrapped
+
+        return mark

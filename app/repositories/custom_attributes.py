@@ -26,6 +26,15 @@ def types_of(conn: psycopg.Connection, account_id: int, names: Iterable[str]) ->
     return dict(conn.execute(q["get_attribute_types"], params).fetchall())
 
 
+def lock_definitions(conn: psycopg.Connection, account_id: int) -> None:
+    """Serialize attribute definitions of one account (for the per-account cap)."""
+    conn.execute(q["lock_definitions"], {"account_id": account_id})
+
+
+def count(conn: psycopg.Connection, account_id: int) -> int:
+    return conn.execute(q["count_attributes"], {"account_id": account_id}).fetchone()[0]
+
+
 def define(conn: psycopg.Connection, account_id: int, name: str, type_: str) -> Attribute | None:
     """The new attribute, or ``None`` when the account already has one of that name."""
     params = {"account_id": account_id, "name": name, "type": type_}

@@ -12,6 +12,8 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
+from app import text
+
 COLUMNS = {
     "id", "name", "company", "country_code", "city", "region_code", "first_seen", "last_seen",
     "created_at",
@@ -75,7 +77,8 @@ class _Builder:
         if cond.kind == "date":  # compared to the second, as UNIX timestamps are
             column = sql.SQL("date_trunc('second', {})").format(column)
         if cond.kind == "text":
-            return self._text(column, cond.operator, cond.value)
+            folded = sql.SQL("p.{}").format(sql.Identifier(f"{cond.target}_fold"))
+            return self._text(folded, cond.operator, cond.value)
         if cond.operator == "!=":
             test = sql.SQL("{} = {}").format(column, self.param(cond.value))
             return sql.SQL("({} IS NULL OR NOT {})").format(column, test)
@@ -83,15 +86,15 @@ class _Builder:
             column, sql.SQL(COMPARE[cond.operator]), self.param(cond.value)
         )
 
-    def _text(self, column: sql.Composable, operator: str, value: str) -> sql.Composable:
-        """`=` is case-insensitive equality, `~` case-insensitive containment; negations
-        include rows where the field is empty."""
+    def _text(self, folded: sql.Composable, operator: str, value: str) -> sql.Composable:
+        """`=` is case-insensitive equality, `~` case-insensitive containment, both on the
+        column's folded copy against the folded value; negations include empty fields."""
         if operator in ("=", "!="):
-            test = sql.SQL("lower({}) = lower({})").format(column, self.param(value))
+            test = sql.SQL("{} = {}").format(folded, self.param(text.fold(value)))
         else:
-            test = sql.SQL("{} ILIKE {}").format(column, self.param(_contains(value)))
+            test = sql.SQL("{} LIKE {}").format(folded, self.param(_contains(text.fold(value))))
         if operator in ("!=", "!~"):
-            return sql.SQL("({} IS NULL OR NOT {})").format(column, test)
+            return sql.SQL("({} IS NULL OR NOT {})").format(folded, test)
         return test
 
     def _identifier(self, cond: Any) -> sql.Composable:

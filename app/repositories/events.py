@@ -33,8 +33,20 @@ def insert_event(
 
 
 def list_events(
-    conn: psycopg.Connection, account_id: int, profile_id: int, before: int | None, limit: int
+    conn: psycopg.Connection,
+    account_id: int,
+    profile_id: int,
+    before: tuple[datetime, int] | None,
+    limit: int,
 ) -> list[Event]:
-    params = {"account_id": account_id, "profile_id": profile_id, "before": before, "limit": limit}
+    """Newest first; ``before`` is the (created_at, id) of the previous page's last event."""
+    before_at, before_id = before or (None, None)
+    params = {
+        "account_id": account_id,
+        "profile_id": profile_id,
+        "before_at": before_at,
+        "before_id": before_id,
+        "limit": limit,
+    }
     with conn.cursor(row_factory=class_row(Event)) as cur:
         return cur.execute(q["list_events"], params).fetchall()

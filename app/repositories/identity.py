@@ -160,16 +160,34 @@ class MergeRecord:
 
 
 def list_merges(
-    conn: psycopg.Connection, account_id: int, person_id: int, before: int | None, limit: int
+    conn: psycopg.Connection,
+    account_id: int,
+    person_id: int,
+    before: tuple[datetime, int] | None,
+    limit: int,
 ) -> list[MergeRecord]:
-    params = {"account_id": account_id, "person_id": person_id, "before": before, "limit": limit}
+    """Newest first; ``before`` is the (created_at, id) of the previous page's last merge."""
+    before_at, before_id = before or (None, None)
+    params = {
+        "account_id": account_id,
+        "person_id": person_id,
+        "before_at": before_at,
+        "before_id": before_id,
+        "limit": limit,
+    }
     with conn.cursor(row_factory=class_row(MergeRecord)) as cur:
         return cur.execute(q["list_merges"], params).fetchall()
 
 
 def erase_person(conn: psycopg.Connection, account_id: int, person_id: int) -> bool:
+    """Delete the person's history, profile and tombstones; the caller holds its row lock.
+
+    Two statements, each with a snapshot taken after the lock was granted: a merge that
+    committed while we waited (its tombstones, its history rows) is seen and erased too.
+    """
     params = {"account_id": account_id, "id": person_id}
-    return bool(conn.execute(q["erase_person"], params).fetchall())
+    conn.execute(q["erase_history"], params)
+    return bool(conn.execute(q["erase_profiles"], params).fetchall())
 
 
 @dataclass(frozen=True)

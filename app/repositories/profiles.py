@@ -11,6 +11,7 @@ import psycopg
 from psycopg.rows import class_row
 from psycopg.types.json import Jsonb
 
+from app import text
 from app.sql import queries
 
 q = queries("profiles")
@@ -35,6 +36,10 @@ COLUMNS = (
     "country_code", "city", "unsubscribed", "blocked", "source", "referer", "last_page",
     "locale", "created_from", "integration_id", "notes",
 )  # fmt: skip
+
+
+# Text columns searched case-insensitively: each has an `x_fold` copy (app/text.py).
+FOLDED = ("name", "company", "city", "country_code", "region_code")
 
 
 def insert_profile(conn: psycopg.Connection, account_id: int) -> int:
@@ -66,6 +71,8 @@ def update_profile(
     for name in COLUMNS:
         params[f"set_{name}"] = name in fields
         params[name] = fields.get(name)
+    for name in FOLDED:
+        params[f"{name}_fold"] = text.fold_or_none(fields.get(name))
     conn.execute(q["update_profile"], params)
 
 

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 import psycopg
 
+from app import text
 from app.sql import queries
 
 q = queries("tags")
@@ -16,22 +17,54 @@ def ensure_tags(
     conn: psycopg.Connection, account_id: int, tags: Sequence[tuple[str, str | None]]
 ) -> list[int]:
     """Ids of the named tags, creating missing ones; a given color recolors an existing tag."""
-    latest: dict[str, tuple[str, str | None]] = {}
-    for name, color in tags:  # one entry per name; the last color given wins
-        previous = latest.get(name.lower())
-        latest[name.lower()] = (previous[0] if previous else name, color)
-    if not latest:
-        return []
+    return ensure_tag_lists(conn, account_id, [tags])[0]
+
+
+def ensure_tag_lists(
+    conn: psycopg.Connection, account_id: int, lists: Sequence[Sequence[tuple[str, str | None]]]
+) -> list[list[int]]:
+    """``ensure_tags`` for several writes of one transaction at once (a batch), as if applied
+    one after the other; the ids each write names, by write.
+
+    Tag rows are written in one pass, in the order of their normalized names: every writer
+    takes its tag row locks in that one order, and only once per transaction, so writers
+    sharing tags never wait on each other in a cycle.
+    """
+    writes = [_latest(tags) for tags in lists]
+    combined: dict[str, tuple[str, str | None]] = {}
+    for latest in writes:  # the first spelling stays; a later color wins, no color keeps it
+        for norm, (name, color) in latest.items():
+            previous = combined.get(norm)
+            if previous is not None:
+                combined[norm] = (previous[0], previous[1] if color is None else color)
+            else:
+                combined[norm] = (name, color)
+    if not combined:
+        return [[] for _ in writes]
+    ordered = sorted(combined)  # the lock order
     params = {
         "account_id": account_id,
-        "names": [name for name, _ in latest.values()],
-        "colors": [color for _, color in latest.values()],
+        "names": [combined[norm][0] for norm in ordered],
+        "colors": [combined[norm][1] for norm in ordered],
         "default_color": DEFAULT_COLOR,
-        "names_norm": list(latest),
+        "names_norm": ordered,
     }
-    conn.execute(q["recolor_tags"], params)
+    # Insert first, then recolor: a recolor's row locks must not be held while inserting (an
+    # insert waits for a concurrent recolor of the same name).
     conn.execute(q["insert_tags"], params)
-    return [row[0] for row in conn.execute(q["tag_ids"], params)]
+    conn.execute(q["recolor_tags"], params)
+    ids = dict(conn.execute(q["tag_ids"], params).fetchall())
+    return [[ids[norm] for norm in latest if norm in ids] for latest in writes]
+
+
+def _latest(tags: Sequence[tuple[str, str | None]]) -> dict[str, tuple[str, str | None]]:
+    """One entry per normalized name: the spelling given first, the last color given."""
+    latest: dict[str, tuple[str, str | None]] = {}
+    for name, color in tags:
+        norm = text.fold(name)  # trimmed and case-folded, in Python (app/text.py)
+        previous = latest.get(norm)
+        latest[norm] = (previous[0] if previous else name.strip(), color)
+    return latest
 
 
 def attach(conn: psycopg.Connection, account_id: int, profile_id: int, tag_ids: list[int]) -> None:
@@ -53,7 +86,7 @@ def detach_named(
     params = {
         "account_id": account_id,
         "profile_id": profile_id,
-        "names_norm": [n.lower() for n in names],
+        "names_norm": [text.fold(n) for n in names],
     }
     conn.execute(q["detach_tags_named"], params)
 

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 import psycopg
 
-from app import errors
+from app import bounds, errors
 from app.repositories import custom_attributes
 from app.values import parse_timestamp
 
@@ -104,11 +104,9 @@ def resolve(
     """
     names = {item["property"] for items in writes if items for item in items}
     types = custom_attributes.types_of(conn, account_id, names) if names else {}
-    for name in sorted(names - set(types)):
-        auto = type_from_suffix(name)
-        if auto is not None:
-            custom_attributes.define(conn, account_id, name, auto)
-            types[name] = auto
+    undefined = sorted(n for n in names - set(types) if type_from_suffix(n) is not None)
+    if undefined:
+        _define_on_first_use(conn, account_id, undefined, types, writes, prefixes)
     problems: list[dict[str, str]] = []
     changes: list[Change] = []
     for items, prefix in zip(writes, prefixes, strict=True):
@@ -131,6 +129,44 @@ def resolve(
     if problems:
         raise errors.ValidationFailed(details=problems)
     return changes
+
+
+def _define_on_first_use(
+    conn: psycopg.Connection,
+    account_id: int,
+    undefined: list[str],
+    types: dict[str, str],
+    writes: Sequence[list[dict[str, Any]] | None],
+    prefixes: Sequence[str],
+) -> None:
+    """Define ``undefined`` names by their suffix, within the account's attribute cap.
+
+    Definitions of one account are serialized, so concurrent writes cannot pass the cap
+    together; a name defined meanwhile by another writer is simply used.
+    """
+    custom_attributes.lock_definitions(conn, account_id)
+    types.update(custom_attributes.types_of(conn, account_id, undefined))
+    undefined = [name for name in undefined if name not in types]
+    room = bounds.MAX_CUSTOM_ATTRIBUTES_PER_ACCOUNT - custom_attributes.count(conn, account_id)
+    if len(undefined) > room:
+        over = set(undefined[max(room, 0) :])
+        message = (
+            f"The account has reached its limit of {bounds.MAX_CUSTOM_ATTRIBUTES_PER_ACCOUNT} "
+            "custom attributes."
+        )
+        raise errors.ValidationFailed(
+            details=[
+                _problem("too_many_attributes", f"{prefix}customData[{j}].property", message)
+                for items, prefix in zip(writes, prefixes, strict=True)
+                for j, item in enumerate(items or [])
+                if item["property"] in over
+            ]
+        )
+    for name in undefined:
+        type_ = type_from_suffix(name)
+        assert type_ is not None
+        custom_attributes.define(conn, account_id, name, type_)
+        types[name] = type_
 
 
 def _problem(code: str, field_path: str, message: str) -> dict[str, str]:

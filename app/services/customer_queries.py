@@ -12,11 +12,11 @@ from typing import Any
 
 from flask import current_app
 
-from app import cursors, db, errors, identity
+from app import bounds, cursors, db, errors, identity, text
 from app.identity import Kind
 from app.repositories import customer_search, customers
 from app.repositories.customers import Customer
-from app.values import parse_timestamp
+from app.values import is_digits, parse_timestamp
 
 # Field kinds and the operators each accepts.
 OPERATORS = {
@@ -80,9 +80,15 @@ def coerce(field: Field, operator: str, value: Any) -> Any:
             )
         ):
             raise ValueError("Must be a non-empty list of {name} objects.")
-        return sorted({t["name"].strip().lower() for t in value})
+        if len(value) > bounds.MAX_FILTER_TAG_NAMES:
+            raise ValueError(f"At most {bounds.MAX_FILTER_TAG_NAMES} tag names in one filter.")
+        if any(len(t["name"]) > bounds.MAX_TAG_NAME_LENGTH for t in value):
+            raise ValueError(f"Tag names have at most {bounds.MAX_TAG_NAME_LENGTH} characters.")
+        return sorted({text.fold(t["name"]) for t in value})
     if not isinstance(value, str) or not value:
         raise ValueError("Must be a non-empty string.")
+    if len(value) > bounds.MAX_FILTER_VALUE_LENGTH:
+        raise ValueError(f"At most {bounds.MAX_FILTER_VALUE_LENGTH} characters.")
     if field.kind == "identifier" and operator in ("=", "!="):
         norm = identity.identifier(
             Kind(field.target), value, region=current_app.config["DEFAULT_PHONE_REGION"]
@@ -92,7 +98,7 @@ def coerce(field: Field, operator: str, value: Any) -> Any:
 
 
 def _integer(value: Any) -> int:
-    if isinstance(value, str) and value.strip().isdigit():
+    if isinstance(value, str) and is_digits(value.strip()):
         value = int(value.strip())
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**63:
         raise ValueError("Must be an integer.")
@@ -110,7 +116,7 @@ def exact_filters(args: dict[str, Any]) -> list[Condition]:
                 Condition(field.kind, field.target, "=", coerce(field, "=", args[key]))
             )
     if "tag" in args:
-        conditions.append(Condition("tags", "tags", "=", [args["tag"].strip().lower()]))
+        conditions.append(Condition("tags", "tags", "=", [text.fold(args["tag"])]))
     return conditions
 
 

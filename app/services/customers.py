@@ -62,10 +62,15 @@ def _apply(
     profile_id: int,
     data: dict[str, Any],
     change: custom_data.Change,
+    tag_ids: list[int] | None,
     *,
     resolving: bool,
 ) -> None:
-    """Write fields, custom data, identifiers and tags of one customer write."""
+    """Write fields, custom data, identifiers and tags of one customer write.
+
+    ``tag_ids`` are the write's tags, ensured by the caller (``_ensure_tags``) once for the
+    whole transaction; ``None`` when the write leaves the tags alone.
+    """
     profiles.update_profile(
         conn,
         account_id,
@@ -80,16 +85,29 @@ def _apply(
             identity_shell.set_identifier(
                 conn, account_id, profile_id, kind, ident, keep_previous=resolving
             )
-    if "tags" in data and (data["tags"] is not None or not resolving):
-        wanted = [(t["name"], t.get("color")) for t in data["tags"] or []]
-        tag_ids = tags.ensure_tags(conn, account_id, wanted)
+    if tag_ids is not None:
         if resolving:
             tags.attach(conn, account_id, profile_id, tag_ids)
         else:
             tags.set_exactly(conn, account_id, profile_id, tag_ids)
 
 
+def _ensure_tags(
+    conn: psycopg.Connection, account_id: int, writes: Sequence[dict], *, resolving: bool
+) -> list[list[int] | None]:
+    """The tag ids of each write (``None``: it leaves its tags alone), creating and recoloring
+    the tags of all of them in one pass, so that tag rows are locked once, in name order."""
+    touches = ["tags" in data and (data["tags"] is not None or not resolving) for data in writes]
+    wanted = [
+        [(t["name"], t.get("color")) for t in data["tags"] or []] if touched else []
+        for data, touched in zip(writes, touches, strict=True)
+    ]
+    ids = tags.ensure_tag_lists(conn, account_id, wanted)
+    return [i if touched else None for i, touched in zip(ids, touches, strict=True)]
+
+
 def _lock_identifiers(conn: psycopg.Connection, account_id: int, writes: Sequence[dict]) -> None:
+    """Advisory-lock every identifier the writes set, all in one sorted statement."""
     present = [i for data in writes for i in _present(carried_identifiers(data))]
     identifiers.lock_identifiers(conn, account_id, present)
 
@@ -138,7 +156,9 @@ def create_customer(account_id: int, data: dict[str, Any]) -> tuple[Customer, bo
         [change] = custom_data.resolve(conn, account_id, [data.get("custom_data", [])], [""])
         found = identity_shell.resolve(conn, account_id, present, name=data.get("name"))
         profile_id = profiles.insert_profile(conn, account_id) if found is None else found
-        _apply(conn, account_id, profile_id, data, change, resolving=found is not None)
+        resolving = found is not None
+        [tag_ids] = _ensure_tags(conn, account_id, [data], resolving=resolving)
+        _apply(conn, account_id, profile_id, data, change, tag_ids, resolving=resolving)
         return _load(conn, account_id, profile_id), found is None
 
     return db.run_in_transaction(work)
@@ -158,24 +178,36 @@ def update_customers(
     prefixes = [f"[{i}]." if batch else "" for i in range(len(items))]
 
     def work(conn: psycopg.Connection) -> list[Customer]:
+        # Every lock is taken in one global order, each kind in one statement, so overlapping
+        # batches (and any other writer) never wait on each other in a cycle: advisory locks
+        # on the identifiers (sorted keys), custom attributes defined (sorted names), then the
+        # rows of every named person and of every profile an item can resolve to (id order),
+        # then the tags (name order). The items then lock nothing new, but for a candidate
+        # that appears only meanwhile (see identity.lock_candidates).
         _lock_identifiers(conn, account_id, items)
         writes = [item.get("custom_data", []) for item in items]
         changes = custom_data.resolve(conn, account_id, writes, prefixes)
-        # Row-lock every named person up front, in id order: items locking them one by one
-        # in request order would deadlock against a concurrent batch naming them reversed.
-        named_live = set(live_ids(conn, account_id, ids).values())
-        if not all(identity_rows.lock_profiles(conn, account_id, named_live).values()):
-            raise db.ConcurrentChange("a named customer was merged or erased meanwhile")
-        for item, change in zip(items, changes, strict=True):
-            named = live_id(conn, account_id, item["customer"])
+        named = live_ids(conn, account_id, ids)
+        identity_shell.lock_candidates(
+            conn,
+            account_id,
+            [
+                (_present(carried_identifiers(item)), item.get("name"), named[item["customer"]])
+                for item in items
+            ],
+        )
+        tag_ids = _ensure_tags(conn, account_id, items, resolving=False)
+        for item, change, item_tag_ids in zip(items, changes, tag_ids, strict=True):
+            named_now = live_id(conn, account_id, item["customer"])
             survivor = identity_shell.resolve(
                 conn,
                 account_id,
                 _present(carried_identifiers(item)),
                 name=item.get("name"),
-                named=named,
+                named=named_now,
             )
-            _apply(conn, account_id, survivor or named, item, change, resolving=False)
+            target = survivor or named_now
+            _apply(conn, account_id, target, item, change, item_tag_ids, resolving=False)
         final = live_ids(conn, account_id, ids)
         return customers.load_customers(conn, account_id, [final[i] for i in ids])
 
@@ -188,10 +220,15 @@ def get_customer(account_id: int, customer_id: int) -> Customer:
 
 def delete_customer(account_id: int, customer_id: int) -> None:
     """Erase the person, also when named by a tombstone: the survivor, its tombstones, its
-    identifiers, tag links, events and merge history with its snapshots, in one transaction."""
+    identifiers, tag links, events and merge history with its snapshots, in one transaction.
+
+    Erasure locks the live profile first, as every writer does: a merge into it that is under
+    way finishes first (and is erased with it), and a merge of it into another profile makes
+    the lock report a tombstone, so the erasure starts again and erases the whole survivor.
+    """
 
     def work(conn: psycopg.Connection) -> None:
-        identity_rows.erase_person(conn, account_id, live_id(conn, account_id, customer_id))
+        identity_rows.erase_person(conn, account_id, lock_live(conn, account_id, customer_id))
 
     db.run_in_transaction(work)
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import psycopg
 
-from app import cursors, db, errors
+from app import bounds, cursors, db, errors
 from app.repositories import custom_attributes, events, tags
 from app.repositories import identity as identity_rows
 from app.repositories.custom_attributes import Attribute
@@ -29,26 +30,26 @@ def list_events(
     account_id: int, customer_id: int, after: str | None, limit: int
 ) -> tuple[list[Event], str | None]:
     """A customer's events, newest first."""
-    before = _cursor_value(after, "id", int)
+    before = _time_cursor(after)
 
     def work(conn: psycopg.Connection) -> list[Event]:
         profile_id = live_id(conn, account_id, customer_id)
         return events.list_events(conn, account_id, profile_id, before, limit + 1)
 
-    return cursors.page(db.fetch(work), limit, lambda e: {"id": e.id})
+    return cursors.page(db.fetch(work), limit, _time_position)
 
 
 def list_merges(
     account_id: int, customer_id: int, after: str | None, limit: int
 ) -> tuple[list[MergeRecord], str | None]:
     """The person's merge history, newest first (``GET /v1/customers/{id}/merges``)."""
-    before = _cursor_value(after, "id", int)
+    before = _time_cursor(after)
 
     def work(conn: psycopg.Connection) -> list[MergeRecord]:
         person = live_id(conn, account_id, customer_id)
         return identity_rows.list_merges(conn, account_id, person, before, limit + 1)
 
-    return cursors.page(db.fetch(work), limit, lambda m: {"id": m.id})
+    return cursors.page(db.fetch(work), limit, _time_position)
 
 
 def list_tags(account_id: int, after: str | None, limit: int) -> tuple[list[dict], str | None]:
@@ -59,9 +60,20 @@ def list_tags(account_id: int, after: str | None, limit: int) -> tuple[list[dict
 
 
 def define_attribute(account_id: int, name: str, type_: str) -> Attribute:
-    created = db.run_in_transaction(
-        lambda conn: custom_attributes.define(conn, account_id, name, type_)
-    )
+    """Define an attribute explicitly (``POST /v1/custom-attributes``), within the cap."""
+
+    def work(conn: psycopg.Connection) -> Attribute | None:
+        custom_attributes.lock_definitions(conn, account_id)
+        if custom_attributes.count(conn, account_id) >= bounds.MAX_CUSTOM_ATTRIBUTES_PER_ACCOUNT:
+            if custom_attributes.types_of(conn, account_id, [name]):
+                return None  # the name exists: a 409 says more than the cap
+            limit = bounds.MAX_CUSTOM_ATTRIBUTES_PER_ACCOUNT
+            raise errors.ValidationFailed(
+                f"The account has reached its limit of {limit} custom attributes.", field="name"
+            )
+        return custom_attributes.define(conn, account_id, name, type_)
+
+    created = db.run_in_transaction(work)
     if created is None:
         raise errors.AlreadyExists(f"A custom attribute named {name!r} already exists.")
     return created
@@ -84,3 +96,21 @@ def _cursor_value(after: str | None, key: str, type_: type) -> Any:
     if not isinstance(value, type_) or isinstance(value, bool):
         raise errors.ValidationFailed("Not a valid cursor.", field="after")
     return value
+
+
+def _time_position(row: Event | MergeRecord) -> dict[str, Any]:
+    return {"at": row.created_at.isoformat(), "id": row.id}
+
+
+def _time_cursor(after: str | None) -> tuple[dt.datetime, int] | None:
+    """The (created_at, id) a page of events or merges continues after."""
+    at = _cursor_value(after, "at", str)
+    if at is None:
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(at)
+    except ValueError as exc:
+        raise errors.ValidationFailed("Not a valid cursor.", field="after") from exc
+    if moment.tzinfo is None:
+        raise errors.ValidationFailed("Not a valid cursor.", field="after")
+    return moment, _cursor_value(after, "id", int)

@@ -3,6 +3,8 @@ which profiles are the person, merge them, and keep identifiers straight.
 
 Every write path (partner upsert, customer create, PUT/PATCH, batch items) calls ``resolve``
 inside its transaction, after taking the advisory locks on the identifiers it writes.
+A transaction that resolves several writes (the batch) row-locks all their candidates first,
+with ``lock_candidates``.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import psycopg
 from flask import current_app, g
 
 from app import db, identity
-from app.identity import Identifier, Kind, Placeholders, Profile, Record
+from app.identity import Holder, Identifier, Kind, Placeholders, Profile, Record
 from app.repositories import identifiers as identifier_rows
 from app.repositories import identity as repo
 from app.repositories import profiles
@@ -77,18 +79,13 @@ def resolve(
     match directly; ``None`` when nobody matches (the caller creates the person).
 
     ``identifiers`` are the ones the write sets; ``name`` the request's name (for a write that
-    names a profile, the profile's current name is used when the request sends none).
+    names a profile, the profile's current name is used when the request sends none). The
+    candidates are row-locked here, in id order; a transaction that resolves several writes
+    locks them all beforehand with ``lock_candidates``, so that this lock waits for nobody.
     """
     s = settings()
     wanted = [i for i in identifiers if i.norm is not None]
-    holders = identifier_rows.find_holders(conn, account_id, wanted)
-    if name is None and named is not None:
-        name = repo.names(conn, account_id, [named]).get(named)
-    shared, plausible = _phone_evidence(conn, account_id, wanted, name, s)
-    # Phone holders with dissimilar names cannot match: they are neither locked nor loaded.
-    candidate_ids = {h.profile_id for h in holders if h.kind is not Kind.PHONE} | plausible
-    if named is not None:
-        candidate_ids.add(named)
+    holders, name, shared, candidate_ids = _candidates(conn, account_id, wanted, name, named, s)
     if not candidate_ids:
         return None
     liveness = repo.lock_profiles(conn, account_id, candidate_ids)
@@ -116,6 +113,53 @@ def resolve(
     if len(matches) == 1:
         return matches[0].profile_id
     return merge(conn, account_id, matches)
+
+
+def lock_candidates(
+    conn: psycopg.Connection,
+    account_id: int,
+    writes: Iterable[tuple[Iterable[Identifier], str | None, int | None]],
+) -> None:
+    """Row-lock, in one id-ordered statement, every profile that ``resolve`` would lock for any
+    of these ``(identifiers, name, named)`` writes, as the database stands now.
+
+    Locking them item by item would take row locks out of id order (a later item's candidate
+    below an earlier one's), and two such transactions can wait on each other in a cycle.
+    Only a candidate that appears after this (a phone holder's name changed meanwhile, or a
+    name set by an earlier write of the same transaction) is locked later, by ``resolve``.
+    """
+    s = settings()
+    ids: set[int] = set()
+    for identifiers, name, named in writes:
+        wanted = [i for i in identifiers if i.norm is not None]
+        ids |= _candidates(conn, account_id, wanted, name, named, s)[3]
+    if not ids:
+        return
+    liveness = repo.lock_profiles(conn, account_id, ids)
+    if not all(liveness.get(pid, False) for pid in ids):
+        raise db.ConcurrentChange("a named or candidate profile was merged or erased meanwhile")
+
+
+def _candidates(
+    conn: psycopg.Connection,
+    account_id: int,
+    wanted: list[Identifier],
+    name: str | None,
+    named: int | None,
+    s: Settings,
+) -> tuple[list[Holder], str | None, set[str], set[int]]:
+    """The holders of the write's identifiers, the name to match (the named profile's when the
+    write sends none), its shared phones, and the profiles that may be the person (to lock
+    and weigh): the named one and those holding its identifiers."""
+    holders = identifier_rows.find_holders(conn, account_id, wanted)
+    if name is None and named is not None:
+        name = repo.names(conn, account_id, [named]).get(named)
+    shared, plausible = _phone_evidence(conn, account_id, wanted, name, s)
+    # Phone holders with dissimilar names cannot match: they are neither locked nor loaded.
+    candidate_ids = {h.profile_id for h in holders if h.kind is not Kind.PHONE} | plausible
+    if named is not None:
+        candidate_ids.add(named)
+    return holders, name, shared, candidate_ids
 
 
 def _phone_evidence(

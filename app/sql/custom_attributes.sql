@@ -16,3 +16,12 @@ SELECT name, type, created_at FROM custom_attributes
 WHERE account_id = %(account_id)s AND (%(after)s::text IS NULL OR name > %(after)s)
 ORDER BY name
 LIMIT %(limit)s;
+
+-- lock_definitions --
+-- Serializes attribute definitions of one account (the per-account cap); NO KEY UPDATE does
+-- not block the foreign-key checks of concurrent inserts that reference the account.
+SELECT 1 FROM accounts WHERE id = %(account_id)s FOR NO KEY UPDATE;
+
+-- count_attributes --
+-- How many attributes the account has defined.
+SELECT count(*) FROM custom_attributes WHERE account_id = %(account_id)s;

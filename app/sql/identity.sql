@@ -9,7 +9,8 @@ SELECT coalesce(merged_into, id) FROM profiles
 WHERE account_id = %(account_id)s AND contact_id = %(contact_id)s;
 
 -- lock_profiles --
--- Row-lock profiles in id order (so concurrent merges never deadlock); reports tombstones.
+-- Row-lock profiles in id order; reports tombstones. Within one statement the order is sorted;
+-- writers lock every profile they can touch in one such statement (identity.lock_candidates).
 SELECT id, merged_into IS NULL AS live FROM profiles
 WHERE account_id = %(account_id)s AND id = ANY(%(ids)s::bigint[])
 ORDER BY id
@@ -41,7 +42,9 @@ SELECT p.id, p.created_at, p.name, p.professional_id, p.company, p.first_seen, p
                  FROM profile_identifiers i
                  WHERE i.account_id = p.account_id AND i.profile_id = p.id), '[]') AS identifiers,
        jsonb_build_object(
-           'profile', to_jsonb(p),
+           -- The profile's own columns: not the tenant key, not the derived folded copies.
+           'profile', to_jsonb(p) - ARRAY['account_id', 'name_fold', 'company_fold',
+                                          'city_fold', 'country_code_fold', 'region_code_fold'],
            'identifiers', coalesce((SELECT jsonb_agg(jsonb_build_object(
                                         'kind', i.kind, 'value', i.value, 'primary', i.is_primary)
                                         ORDER BY i.is_primary DESC, i.id)
@@ -122,21 +125,24 @@ UPDATE merges SET person_id = %(survivor)s
 WHERE account_id = %(account_id)s AND person_id = %(merged)s;
 
 -- list_merges --
--- A person's merge history, newest first, keyset-paginated on the id.
+-- A person's merge history, newest first, keyset-paginated on (created_at, id): ids are random.
 SELECT id, survivor_id, merged_id, rule, score, identifier_kind, identifier_value,
        request_id, snapshot, created_at
 FROM merges
 WHERE account_id = %(account_id)s AND person_id = %(person_id)s
-  AND (%(before)s::bigint IS NULL OR id < %(before)s)
-ORDER BY id DESC
+  AND (%(before_at)s::timestamptz IS NULL
+       OR (created_at, id) < (%(before_at)s::timestamptz, %(before_id)s::bigint))
+ORDER BY created_at DESC, id DESC
 LIMIT %(limit)s;
 
--- erase_person --
--- Right to erasure: the survivor, its tombstones and its merge history (with snapshots).
--- Identifiers, tag links and events go with the rows through ON DELETE CASCADE.
-WITH history AS (
-    DELETE FROM merges WHERE account_id = %(account_id)s AND person_id = %(id)s
-)
+-- erase_history --
+-- Right to erasure, step 1 (the live profile is row-locked already): the person's merge
+-- history, snapshots included.
+DELETE FROM merges WHERE account_id = %(account_id)s AND person_id = %(id)s;
+
+-- erase_profiles --
+-- Right to erasure, step 2: the survivor and its tombstones. Identifiers, tag links and events
+-- go with the rows through ON DELETE CASCADE.
 DELETE FROM profiles
 WHERE account_id = %(account_id)s AND (id = %(id)s OR merged_into = %(id)s)
 RETURNING id;

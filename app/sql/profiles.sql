@@ -7,6 +7,7 @@ RETURNING id;
 -- update_profile --
 -- Partial update: each `set_x` flag says whether the write carries field x (null clears it).
 -- Custom data is merged: `custom_data_set` keys replace, `custom_data_remove` keys go.
+-- Searchable text columns carry a copy folded in Python (`x_fold`), written with them.
 UPDATE profiles SET
     name = CASE WHEN %(set_name)s THEN %(name)s ELSE name END,
     professional_id = CASE WHEN %(set_professional_id)s
@@ -29,6 +30,13 @@ UPDATE profiles SET
     integration_id = CASE WHEN %(set_integration_id)s
                           THEN %(integration_id)s ELSE integration_id END,
     notes = CASE WHEN %(set_notes)s THEN %(notes)s ELSE notes END,
+    name_fold = CASE WHEN %(set_name)s THEN %(name_fold)s ELSE name_fold END,
+    company_fold = CASE WHEN %(set_company)s THEN %(company_fold)s ELSE company_fold END,
+    city_fold = CASE WHEN %(set_city)s THEN %(city_fold)s ELSE city_fold END,
+    country_code_fold = CASE WHEN %(set_country_code)s
+                             THEN %(country_code_fold)s ELSE country_code_fold END,
+    region_code_fold = CASE WHEN %(set_region_code)s
+                            THEN %(region_code_fold)s ELSE region_code_fold END,
     custom_data = (CASE WHEN %(clear_custom_data)s THEN '{}'::jsonb ELSE custom_data END
                    || %(custom_data_set)s::jsonb) - %(custom_data_remove)s::text[],
     updated_at = now()

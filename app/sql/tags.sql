@@ -1,20 +1,32 @@
--- recolor_tags --
--- Sending a color for an existing tag updates the account's tag.
-UPDATE tags SET color = t.color
-FROM unnest(%(names)s::text[], %(colors)s::text[]) AS t(name, color)
-WHERE tags.account_id = %(account_id)s AND tags.name_norm = lower(t.name)
-  AND t.color IS NOT NULL AND tags.color <> t.color;
-
 -- insert_tags --
--- Create the tags the account does not have yet, keeping the spelling given first.
+-- Create the tags the account does not have yet, keeping the spelling given first; rows are
+-- inserted in the order of the (pre-sorted) names, the one order tag rows are locked in.
 INSERT INTO tags (account_id, name, name_norm, color)
-SELECT %(account_id)s, t.name, lower(t.name), coalesce(t.color, %(default_color)s)
-FROM unnest(%(names)s::text[], %(colors)s::text[]) AS t(name, color)
+SELECT %(account_id)s, t.name, t.norm, coalesce(t.color, %(default_color)s)
+FROM unnest(%(names)s::text[], %(names_norm)s::text[], %(colors)s::text[])
+     WITH ORDINALITY AS t(name, norm, color, n)
+ORDER BY t.n
 ON CONFLICT (account_id, name_norm) DO NOTHING;
 
+-- recolor_tags --
+-- Sending a color for an existing tag updates the account's tag. The rows are locked first,
+-- in the order of the (pre-sorted) names: an UPDATE joined with the list would lock them in
+-- whatever order its plan visits them.
+WITH recolored AS MATERIALIZED (
+    SELECT tags.id, t.color
+    FROM unnest(%(names_norm)s::text[], %(colors)s::text[]) WITH ORDINALITY AS t(norm, color, n)
+    JOIN tags ON tags.account_id = %(account_id)s AND tags.name_norm = t.norm
+    WHERE t.color IS NOT NULL AND tags.color <> t.color
+    ORDER BY t.n
+    FOR NO KEY UPDATE OF tags
+)
+UPDATE tags SET color = recolored.color
+FROM recolored
+WHERE tags.account_id = %(account_id)s AND tags.id = recolored.id;
+
 -- tag_ids --
--- Ids of the account's tags with these names (case-insensitive).
-SELECT id FROM tags
+-- Ids of the account's tags with these names (case-insensitive), by normalized name.
+SELECT name_norm, id FROM tags
 WHERE account_id = %(account_id)s AND name_norm = ANY(%(names_norm)s::text[]);
 
 -- attach_tags --
@@ -30,7 +42,7 @@ WHERE account_id = %(account_id)s AND profile_id = %(profile_id)s
   AND NOT (tag_id = ANY(%(tag_ids)s::bigint[]));
 
 -- detach_tags_named --
--- Remove the named tags from a customer (names match case-insensitively).
+-- Remove the named tags from a customer (folded names: case-insensitive).
 DELETE FROM profile_tags pt USING tags t
 WHERE pt.account_id = %(account_id)s AND pt.profile_id = %(profile_id)s
   AND t.account_id = pt.account_id AND t.id = pt.tag_id

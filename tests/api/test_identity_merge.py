@@ -393,7 +393,7 @@ def test_merge_history_is_newest_first_and_keyset_paginated(api):
     whole = merges(api, hub["id"])["data"]
     assert [m["merged"] for m in whole] == absorbed[::-1]
     assert [m["requestId"] for m in whole] == [f"req-{i}" for i in range(5)][::-1]
-    assert [m["id"] for m in whole] == sorted((m["id"] for m in whole), reverse=True)
+    assert [m["createdAt"] for m in whole] == sorted((m["createdAt"] for m in whole), reverse=True)
 
     pages, after = [], None
     while True:

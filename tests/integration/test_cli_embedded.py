@@ -22,7 +22,7 @@ FLASK = str(Path(sys.executable).parent / "flask")
 def embedded_dir(tmp_path: Path):
     folder = tmp_path / "data"
     yield folder
-    EmbeddedPostgres(folder).stop()
+    EmbeddedPostgres(folder).remove()  # as root, its cluster lives outside tmp_path
 
 
 def flask(embedded_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:

@@ -6,17 +6,14 @@ from typing import Any
 
 import marshmallow as ma
 
+from app import bounds
 from app.api.schemas.common import BaseSchema
 from app.api.schemas.customers import CustomerSchema
 from app.api.schemas.fields import WholeNumber
 from app.services.customer_queries import FIELDS, OPERATORS, SORTS, Condition, coerce
 
 ORDER = ma.validate.OneOf(("asc", "desc"))
-NON_EMPTY = ma.validate.Length(min=1)
-
-
-def _lower(value: Any) -> Any:
-    return value.lower() if isinstance(value, str) else value
+NON_EMPTY = ma.validate.Length(min=1, max=bounds.MAX_FILTER_VALUE_LENGTH)
 
 
 class _Paging(BaseSchema):
@@ -62,7 +59,14 @@ class CustomerListArgsSchema(_Paging):
 class FilterSchema(BaseSchema):
     field = ma.fields.String(required=True, validate=ma.validate.OneOf(tuple(FIELDS)))
     operator = ma.fields.String(required=True)
-    value = ma.fields.Raw(required=True)
+    value = ma.fields.Raw(
+        required=True,
+        metadata={
+            "description": f"A string of at most {bounds.MAX_FILTER_VALUE_LENGTH} characters; "
+            "an integer or digit string for ids and dates; for `customers.tagsData`, a list "
+            f"of 1 to {bounds.MAX_FILTER_TAG_NAMES} `{{name}}` objects."
+        },
+    )
 
     @ma.validates_schema
     def _fits(self, data: dict[str, Any], **kwargs: Any) -> None:
@@ -83,7 +87,12 @@ class FilterSchema(BaseSchema):
 
 
 class CustomerSearchSchema(_Paging):
-    filter = ma.fields.List(ma.fields.Nested(FilterSchema), load_default=list)
+    filter = ma.fields.List(
+        ma.fields.Nested(FilterSchema),
+        load_default=list,
+        validate=ma.validate.Length(max=bounds.MAX_FILTERS),
+        metadata={"description": f"At most {bounds.MAX_FILTERS} filters."},
+    )
     comparison = ma.fields.String(
         load_default="AND",
         metadata={

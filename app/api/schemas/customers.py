@@ -6,6 +6,7 @@ from typing import Any
 
 import marshmallow as ma
 
+from app import bounds
 from app.api.schemas.common import BaseSchema, EmailAddress, not_blank
 from app.api.schemas.fields import (
     Phone,
@@ -43,16 +44,27 @@ class LocationSchema(BaseSchema):
     city = _text()
 
 
+TAG_NAME = [ma.validate.Length(min=1, max=bounds.MAX_TAG_NAME_LENGTH), not_blank]
+
+
 class TagInSchema(BaseSchema):
-    name = ma.fields.String(required=True, validate=[ma.validate.Length(min=1, max=100), not_blank])
+    name = ma.fields.String(
+        required=True,
+        validate=TAG_NAME,
+        metadata={"description": "Trimmed; matched case-insensitively (Unicode case folding)."},
+    )
     color = ma.fields.String(
         validate=validate_color,
-        metadata={"description": "Any CSS color (hex or name); default `#c377e0`."},
+        metadata={
+            "description": f"One CSS color value (hex, name, rgb()...), at most "
+            f"{bounds.MAX_COLOR_LENGTH} characters, no comments; default `#c377e0`.",
+            "maxLength": bounds.MAX_COLOR_LENGTH,
+        },
     )
 
 
 class TagNameSchema(BaseSchema):
-    name = ma.fields.String(required=True, validate=[ma.validate.Length(min=1, max=100), not_blank])
+    name = ma.fields.String(required=True, validate=TAG_NAME)
 
 
 class CustomDataItemSchema(BaseSchema):
@@ -93,13 +105,21 @@ class CustomerWriteSchema(BaseSchema):
     tags = ma.fields.List(
         ma.fields.Nested(TagInSchema),
         allow_none=True,
-        metadata={"description": "Sets the customer's tags to exactly this list."},
+        validate=ma.validate.Length(max=bounds.MAX_TAGS_PER_WRITE),
+        metadata={
+            "description": "Sets the customer's tags to exactly this list "
+            f"(at most {bounds.MAX_TAGS_PER_WRITE})."
+        },
     )
     customData = ma.fields.List(
         ma.fields.Nested(CustomDataItemSchema),
         allow_none=True,
         attribute="custom_data",
-        metadata={"description": "Merged per property into the customer's data."},
+        validate=ma.validate.Length(max=bounds.MAX_CUSTOM_DATA_PER_WRITE),
+        metadata={
+            "description": "Merged per property into the customer's data "
+            f"(at most {bounds.MAX_CUSTOM_DATA_PER_WRITE} properties per write)."
+        },
     )
 
     @ma.pre_load
@@ -161,13 +181,17 @@ class CustomerBatchItemSchema(CustomerWriteSchema):
 
 class TagsSchema(BaseSchema):
     tags = ma.fields.List(
-        ma.fields.Nested(TagInSchema), required=True, validate=ma.validate.Length(min=1, max=100)
+        ma.fields.Nested(TagInSchema),
+        required=True,
+        validate=ma.validate.Length(min=1, max=bounds.MAX_TAGS_PER_WRITE),
     )
 
 
 class UntagSchema(BaseSchema):
     tags = ma.fields.List(
-        ma.fields.Nested(TagNameSchema), required=True, validate=ma.validate.Length(min=1, max=100)
+        ma.fields.Nested(TagNameSchema),
+        required=True,
+        validate=ma.validate.Length(min=1, max=bounds.MAX_TAGS_PER_WRITE),
     )
 
 

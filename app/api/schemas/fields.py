@@ -12,8 +12,8 @@ from flask import current_app
 
 import marshmallow as ma
 
-from app import identity
-from app.values import parse_timestamp
+from app import bounds, identity
+from app.values import is_digits, parse_timestamp
 
 
 class UnixTimestamp(ma.fields.Field):
@@ -66,9 +66,15 @@ def validate_locale(value: str | None) -> None:
 
 
 def validate_color(value: str | None) -> None:
-    """Any CSS color: hex (3, 4, 6 or 8 digits), a name, rgb()/hsl()..., parsed by tinycss2."""
+    """One CSS color value: hex (3, 4, 6 or 8 digits), a name, rgb()/hsl()..., parsed by
+    tinycss2; at most MAX_COLOR_LENGTH characters and no comments. Colors are echoed to every
+    dashboard that renders them, so nothing but the color itself may ride along."""
     if value is None:
         return
+    if len(value) > bounds.MAX_COLOR_LENGTH:
+        raise ma.ValidationError(f"At most {bounds.MAX_COLOR_LENGTH} characters.")
+    if "/*" in value or "*/" in value:
+        raise ma.ValidationError("A color must not contain CSS comments.")
     parsed = parse_color(value)
     if parsed is None or isinstance(parsed, str):  # a string result is `currentcolor`
         raise ma.ValidationError("Not a CSS color (hex such as #c377e0, or a name).")
@@ -80,6 +86,6 @@ class WholeNumber(ma.fields.Integer):
     def _validated(self, value: Any) -> int:
         if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
             raise self.make_error("invalid")
-        if isinstance(value, str) and not value.strip().isdigit():
+        if isinstance(value, str) and not is_digits(value.strip()):
             raise self.make_error("invalid")
         return super()._validated(value)

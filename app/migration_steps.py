@@ -1,0 +1,63 @@
+"""Python steps of migrations: data changes that need the one text normalization (app/text.py)
+and so cannot be written in SQL. ``step_NNNN(conn)`` runs right after ``NNNN_*.sql``, in its
+transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import psycopg
+
+from app import text
+
+FOLDED = ("name", "company", "city", "country_code", "region_code")
+CHUNK = 1000
+
+
+def step_0005(conn: psycopg.Connection) -> None:
+    """Fill the folded copies of profile text columns; re-fold tag names, merging tags that
+    only the old SQL ``lower()`` told apart (``Ärger``/``ärger``): the oldest keeps its id."""
+    columns = ", ".join(FOLDED)
+    after = (0, 0)
+    while True:
+        rows = conn.execute(
+            f"SELECT account_id, id, {columns} FROM profiles WHERE (account_id, id) > (%s, %s) "
+            "ORDER BY account_id, id LIMIT %s",
+            [*after, CHUNK],
+        ).fetchall()
+        if not rows:
+            break
+        after = rows[-1][:2]
+        folds = [[text.fold_or_none(row[2 + i]) for row in rows] for i in range(len(FOLDED))]
+        sets = ", ".join(f"{c}_fold = f.{c}" for c in FOLDED)
+        casts = ", ".join("%s::text[]" for _ in FOLDED)
+        conn.execute(
+            f"UPDATE profiles p SET {sets} FROM unnest(%s::bigint[], %s::bigint[], {casts}) "
+            f"AS f(account_id, id, {columns}) WHERE p.account_id = f.account_id AND p.id = f.id",
+            [[r[0] for r in rows], [r[1] for r in rows], *folds],
+        )
+    tags = conn.execute("SELECT account_id, id, name FROM tags ORDER BY account_id, id").fetchall()
+    keep: dict[tuple[int, str], int] = {}
+    for account_id, tag_id, name in tags:
+        norm = text.fold(name)
+        kept = keep.setdefault((account_id, norm), tag_id)
+        if kept != tag_id:
+            conn.execute(
+                "INSERT INTO profile_tags (account_id, profile_id, tag_id) "
+                "SELECT account_id, profile_id, %s FROM profile_tags "
+                "WHERE account_id = %s AND tag_id = %s ON CONFLICT DO NOTHING",
+                [kept, account_id, tag_id],
+            )
+            conn.execute("DELETE FROM tags WHERE account_id = %s AND id = %s", [account_id, tag_id])
+    # Two passes, so that no intermediate state breaks the unique (account_id, name_norm).
+    conn.execute("UPDATE tags SET name_norm = '#' || id")
+    conn.execute(
+        "UPDATE tags t SET name_norm = f.norm "
+        "FROM unnest(%s::bigint[], %s::bigint[], %s::text[]) AS f(account_id, id, norm) "
+        "WHERE t.account_id = f.account_id AND t.id = f.id",
+        [[a for a, _ in keep], list(keep.values()), [n for _, n in keep]],
+    )
+
+
+def for_version(version: str) -> Callable[[psycopg.Connection], None] | None:
+    return globals().get(f"step_{version}")
