@@ -10,6 +10,17 @@ import os
 from collections.abc import Callable, Mapping
 from typing import Any
 
+
+def _one_of(*choices: str) -> Callable[[str], str]:
+    def parse(raw: str) -> str:
+        value = raw.lower()
+        if value not in choices:
+            raise ValueError(f"expected one of {', '.join(choices)}")
+        return value
+
+    return parse
+
+
 # name -> (parser, default)
 SETTINGS: dict[str, tuple[Callable[[str], Any], Any]] = {
     "DATABASE_URL": (str, None),
@@ -33,6 +44,9 @@ SETTINGS: dict[str, tuple[Callable[[str], Any], Any]] = {
     "NAME_MATCH_THRESHOLD": (float, 80.0),
     "PHONE_SHARED_LIMIT": (int, 5),
     "PLACEHOLDERS_FILE": (str, None),
+    # `infer`: a customData property used without a definition is defined on first use (by its
+    # suffix, else by its first value's JSON type); `strict`: only by suffix, else a 422.
+    "CUSTOM_ATTRIBUTES": (_one_of("infer", "strict"), "infer"),
 }
 
 

@@ -27,8 +27,6 @@ from flask.testing import FlaskClient
 from app import create_app, migrations
 from app.embedded_pg import EmbeddedPostgres
 
-TABLES = ("profile_identifiers", "profiles", "api_keys", "accounts")
-
 
 @pytest.fixture(scope="session")
 def server_url() -> Iterator[str]:
@@ -75,10 +73,53 @@ def database_url(make_database: Any) -> str:
     return url
 
 
-@pytest.fixture
-def clean_db(database_url: str) -> str:
+def _emptying_statement(conn: psycopg.Connection) -> sql.Composed:
+    """DELETE from every table (referencing tables first) and restart every sequence.
+
+    On tables this small, DELETE takes about a tenth of TRUNCATE's time, which pays once per
+    test; the order comes from the catalog's foreign keys, so new tables are covered.
+    """
+    tables = [
+        r[0]
+        for r in conn.execute(
+            "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"
+            " AND tablename <> 'schema_migrations'"
+        )
+    ]
+    refs = conn.execute(
+        "SELECT conrelid::regclass::text, confrelid::regclass::text FROM pg_constraint"
+        " WHERE contype = 'f' AND connamespace = current_schema()::regnamespace"
+    ).fetchall()
+    ordered: list[str] = []
+    while len(ordered) < len(tables):
+        before = len(ordered)
+        for table in tables:
+            referencing = {child for child, parent in refs if parent == table and child != table}
+            if table not in ordered and referencing <= set(ordered):
+                ordered.append(table)
+        assert len(ordered) > before, f"foreign keys form a cycle among {tables}"
+    sequences = [
+        r[0]
+        for r in conn.execute(
+            "SELECT sequencename FROM pg_sequences WHERE schemaname = current_schema()"
+        )
+    ]
+    parts = [sql.SQL("DELETE FROM {}").format(sql.Identifier(t)) for t in ordered]
+    parts += [sql.SQL("SELECT setval({}, 1, false)").format(sql.Literal(s)) for s in sequences]
+    return sql.SQL("; ").join(parts)
+
+
+@pytest.fixture(scope="session")
+def emptying_statement(database_url: str) -> sql.Composed:
     with psycopg.connect(database_url, autocommit=True) as conn:
-        conn.execute(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE")
+        return _emptying_statement(conn)
+
+
+@pytest.fixture
+def clean_db(database_url: str, emptying_statement: sql.Composed) -> str:
+    """The suite's database with every table empty and every sequence restarted."""
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute(emptying_statement)
     return database_url
 
 
@@ -155,3 +196,10 @@ class ApiActions:
 @pytest.fixture
 def api(app: Flask, client: FlaskClient) -> ApiActions:
     return ApiActions(app, client)
+
+
+@pytest.fixture
+def strict_api(make_app: Any) -> ApiActions:
+    """``api`` on an app with ``CUSTOM_ATTRIBUTES=strict`` (undefined properties are a 422)."""
+    app = make_app(CUSTOM_ATTRIBUTES="strict")
+    return ApiActions(app, app.test_client())

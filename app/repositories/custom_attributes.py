@@ -18,6 +18,7 @@ q = queries("custom_attributes")
 class Attribute:
     name: str
     type: str
+    defined: str  # "explicit" or "inferred"
     created_at: datetime
 
 
@@ -35,9 +36,11 @@ def count(conn: psycopg.Connection, account_id: int) -> int:
     return conn.execute(q["count_attributes"], {"account_id": account_id}).fetchone()[0]
 
 
-def define(conn: psycopg.Connection, account_id: int, name: str, type_: str) -> Attribute | None:
+def define(
+    conn: psycopg.Connection, account_id: int, name: str, type_: str, *, defined: str
+) -> Attribute | None:
     """The new attribute, or ``None`` when the account already has one of that name."""
-    params = {"account_id": account_id, "name": name, "type": type_}
+    params = {"account_id": account_id, "name": name, "type": type_, "defined": defined}
     with conn.cursor(row_factory=class_row(Attribute)) as cur:
         return cur.execute(q["define_attribute"], params).fetchone()
 

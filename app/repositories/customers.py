@@ -49,10 +49,9 @@ class Customer:
     merged_ids: list[int]
 
     @property
-    def location(self) -> dict[str, str | None] | None:
-        """``{regionCode, countryCode, city}``, or null when none is known."""
-        if self.region_code is None and self.country_code is None and self.city is None:
-            return None
+    def location(self) -> dict[str, str | None]:
+        """``{regionCode, countryCode, city}``, always an object (its values may be null):
+        the mimicked API documents an object, and clients read ``customer.location.city``."""
         return {"region_code": self.region_code, "country_code": self.country_code,
                 "city": self.city}  # fmt: skip
 

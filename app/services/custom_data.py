@@ -1,5 +1,6 @@
-"""Typed custom data: each property is a custom attribute the account defined, and each value
-must fit that attribute's type. Names with a typed suffix are defined on first use."""
+"""Typed custom data: each property is a custom attribute of the account, and each value must
+fit that attribute's type. A property used without a definition is defined on first use: by
+its typed suffix, else by the JSON type of its first value (unless CUSTOM_ATTRIBUTES=strict)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,8 @@ from app.repositories import custom_attributes
 from app.values import parse_timestamp
 
 TYPES = ("string", "text", "number", "boolean", "date", "url")
+# How an attribute came to be: POST /v1/custom-attributes, or first use in customData.
+EXPLICIT, INFERRED = "explicit", "inferred"
 MAX_TEXT = 1024
 # `planNameStr`, `renewedAt`: a lower-case letter or digit, then a typed suffix.
 _SUFFIX = re.compile(r"[a-z0-9](Str|Txt|Num|At|Bool|Url)$")
@@ -90,41 +93,68 @@ class Change:
     clear: bool = False
 
 
+def inferred_type(value: Any) -> str | None:
+    """The attribute type a first value implies: JSON string, number or boolean."""
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    return None  # null defines nothing; objects and lists are refused
+
+
 def resolve(
     conn: psycopg.Connection,
     account_id: int,
     writes: Sequence[list[dict[str, Any]] | None],
     prefixes: Sequence[str],
+    *,
+    infer: bool = True,
 ) -> list[Change]:
     """Check every write's ``customData`` items at once (a batch fails as a whole).
 
     ``writes[i]`` is the list of ``{property, value}`` items of write i (``None`` clears all);
-    ``prefixes[i]`` starts its error paths (``"[3]."`` in a batch). Undefined properties named
-    with a typed suffix are defined here, in the caller's transaction.
+    ``prefixes[i]`` starts its error paths (``"[3]."`` in a batch). Undefined properties are
+    defined here, in the caller's transaction: by their typed suffix, else (``infer``) by the
+    JSON type of their first value. With ``infer`` off (``CUSTOM_ATTRIBUTES=strict``) other
+    undefined properties are a 422 ``unknown_attribute``.
     """
-    names = {item["property"] for items in writes if items for item in items}
+    items = [item for write in writes if write for item in write]
+    names = list(dict.fromkeys(item["property"] for item in items))
     types = custom_attributes.types_of(conn, account_id, names) if names else {}
-    undefined = sorted(n for n in names - set(types) if type_from_suffix(n) is not None)
-    if undefined:
-        _define_on_first_use(conn, account_id, undefined, types, writes, prefixes)
+    new: dict[str, str] = {}
+    for item in items:  # in write order: the first value decides
+        name = item["property"]
+        if name in types or name in new:
+            continue
+        type_ = type_from_suffix(name) or (inferred_type(item["value"]) if infer else None)
+        if type_ is not None:
+            new[name] = type_
+    if new:
+        _define_on_first_use(conn, account_id, new, types, writes, prefixes)
     problems: list[dict[str, str]] = []
     changes: list[Change] = []
-    for items, prefix in zip(writes, prefixes, strict=True):
-        change = Change(clear=items is None)
-        for j, item in enumerate(items or []):
+    for write, prefix in zip(writes, prefixes, strict=True):
+        change = Change(clear=write is None)
+        for j, item in enumerate(write or []):
             name, value = item["property"], item["value"]
             path = f"{prefix}customData[{j}]"
-            if name not in types:
+            if value is None and (name in types or infer):
+                change.remove.append(name)  # nothing to remove if it was never defined
+                change.set.pop(name, None)
+            elif isinstance(value, dict | list):
+                message = "Must be a string, a number or a boolean (values are scalars)."
+                problems.append(_problem("invalid_field", f"{path}.value", message))
+            elif name not in types:
                 message = f"No custom attribute named {name!r} is defined."
                 problems.append(_problem("unknown_attribute", f"{path}.property", message))
-            elif value is None:
-                change.remove.append(name)
-                change.set.pop(name, None)
             else:
                 try:
                     change.set[name] = coerce(types[name], value)
                 except ValueError as exc:
-                    problems.append(_problem("invalid_field", f"{path}.value", str(exc)))
+                    message = f"{name!r} is a {types[name]} attribute: {exc}"
+                    problems.append(_problem("invalid_field", f"{path}.value", message))
         changes.append(change)
     if problems:
         raise errors.ValidationFailed(details=problems)
@@ -134,19 +164,20 @@ def resolve(
 def _define_on_first_use(
     conn: psycopg.Connection,
     account_id: int,
-    undefined: list[str],
+    new: dict[str, str],
     types: dict[str, str],
     writes: Sequence[list[dict[str, Any]] | None],
     prefixes: Sequence[str],
 ) -> None:
-    """Define ``undefined`` names by their suffix, within the account's attribute cap.
+    """Define the ``new`` names (name -> type) as inferred, within the account's cap.
 
     Definitions of one account are serialized, so concurrent writes cannot pass the cap
-    together; a name defined meanwhile by another writer is simply used.
+    together; a name another writer defined meanwhile keeps that writer's type. Names are
+    defined in sorted order.
     """
     custom_attributes.lock_definitions(conn, account_id)
-    types.update(custom_attributes.types_of(conn, account_id, undefined))
-    undefined = [name for name in undefined if name not in types]
+    types.update(custom_attributes.types_of(conn, account_id, list(new)))
+    undefined = sorted(name for name in new if name not in types)
     room = bounds.MAX_CUSTOM_ATTRIBUTES_PER_ACCOUNT - custom_attributes.count(conn, account_id)
     if len(undefined) > room:
         over = set(undefined[max(room, 0) :])
@@ -157,16 +188,14 @@ def _define_on_first_use(
         raise errors.ValidationFailed(
             details=[
                 _problem("too_many_attributes", f"{prefix}customData[{j}].property", message)
-                for items, prefix in zip(writes, prefixes, strict=True)
-                for j, item in enumerate(items or [])
+                for write, prefix in zip(writes, prefixes, strict=True)
+                for j, item in enumerate(write or [])
                 if item["property"] in over
             ]
         )
     for name in undefined:
-        type_ = type_from_suffix(name)
-        assert type_ is not None
-        custom_attributes.define(conn, account_id, name, type_)
-        types[name] = type_
+        custom_attributes.define(conn, account_id, name, new[name], defined=INFERRED)
+        types[name] = new[name]
 
 
 def _problem(code: str, field_path: str, message: str) -> dict[str, str]:

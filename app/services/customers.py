@@ -12,6 +12,8 @@ from typing import Any
 
 import psycopg
 
+from flask import current_app
+
 from app import db, errors
 from app.identity import Identifier, Kind
 from app.repositories import customers, identifiers, profiles, tags
@@ -112,6 +114,11 @@ def _lock_identifiers(conn: psycopg.Connection, account_id: int, writes: Sequenc
     identifiers.lock_identifiers(conn, account_id, present)
 
 
+def _infer() -> bool:
+    """Whether undefined customData properties are defined by their first value's type."""
+    return current_app.config["CUSTOM_ATTRIBUTES"] == "infer"
+
+
 def live_ids(conn: psycopg.Connection, account_id: int, ids: Sequence[int]) -> dict[int, int]:
     """id -> the live profile it stands for (tombstones resolve to their survivor); 404 naming
     the ids that do not exist in the account."""
@@ -153,7 +160,9 @@ def create_customer(account_id: int, data: dict[str, Any]) -> tuple[Customer, bo
     def work(conn: psycopg.Connection) -> tuple[Customer, bool]:
         present = _present(carried_identifiers(data))
         identifiers.lock_identifiers(conn, account_id, present)
-        [change] = custom_data.resolve(conn, account_id, [data.get("custom_data", [])], [""])
+        [change] = custom_data.resolve(
+            conn, account_id, [data.get("custom_data", [])], [""], infer=_infer()
+        )
         found = identity_shell.resolve(conn, account_id, present, name=data.get("name"))
         profile_id = profiles.insert_profile(conn, account_id) if found is None else found
         resolving = found is not None
@@ -170,9 +179,11 @@ def update_customers(
     """Update customers named by id, in order, all or nothing (PUT, PATCH and the batch).
 
     Validation of every item comes first (422), then existence (404), then the writes. A write
-    whose identifiers belong to other profiles merges them first and lands on the survivor; two
-    items that turn out to be the same person are applied in order to it. Error paths start
-    with ``[i].`` in a batch.
+    whose identifiers belong to other profiles merges them first and lands on the survivor;
+    items that name the same customer again, or turn out to be the same person, are applied in
+    order to it. The answer has one customer per item, in request order: the customer as that
+    item left it where a later item names the same person, else as the batch left it. Error
+    paths start with ``[i].`` in a batch.
     """
     ids = [item["customer"] for item in items]
     prefixes = [f"[{i}]." if batch else "" for i in range(len(items))]
@@ -186,7 +197,7 @@ def update_customers(
         # that appears only meanwhile (see identity.lock_candidates).
         _lock_identifiers(conn, account_id, items)
         writes = [item.get("custom_data", []) for item in items]
-        changes = custom_data.resolve(conn, account_id, writes, prefixes)
+        changes = custom_data.resolve(conn, account_id, writes, prefixes, infer=_infer())
         named = live_ids(conn, account_id, ids)
         identity_shell.lock_candidates(
             conn,
@@ -197,7 +208,10 @@ def update_customers(
             ],
         )
         tag_ids = _ensure_tags(conn, account_id, items, resolving=False)
-        for item, change, item_tag_ids in zip(items, changes, tag_ids, strict=True):
+        # An item whose person a later item names again is answered as it was after that
+        # item; every other item shows the final state, read in one statement at the end.
+        after_item: dict[int, Customer] = {}
+        for i, (item, change, item_tag_ids) in enumerate(zip(items, changes, tag_ids, strict=True)):
             named_now = live_id(conn, account_id, item["customer"])
             survivor = identity_shell.resolve(
                 conn,
@@ -208,8 +222,12 @@ def update_customers(
             )
             target = survivor or named_now
             _apply(conn, account_id, target, item, change, item_tag_ids, resolving=False)
-        final = live_ids(conn, account_id, ids)
-        return customers.load_customers(conn, account_id, [final[i] for i in ids])
+            if {named[c] for c in ids[i + 1 :]} & {named[ids[i]], target}:
+                after_item[i] = _load(conn, account_id, target)
+        rest = [c for i, c in enumerate(ids) if i not in after_item]
+        final = live_ids(conn, account_id, rest)
+        at_end = iter(customers.load_customers(conn, account_id, [final[c] for c in rest]))
+        return [after_item[i] if i in after_item else next(at_end) for i in range(len(ids))]
 
     return db.run_in_transaction(work)
 

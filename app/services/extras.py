@@ -13,6 +13,7 @@ from app.repositories import identity as identity_rows
 from app.repositories.custom_attributes import Attribute
 from app.repositories.events import Event
 from app.repositories.identity import MergeRecord
+from app.services import custom_data
 from app.services.customers import live_id, lock_live
 
 
@@ -71,7 +72,7 @@ def define_attribute(account_id: int, name: str, type_: str) -> Attribute:
             raise errors.ValidationFailed(
                 f"The account has reached its limit of {limit} custom attributes.", field="name"
             )
-        return custom_attributes.define(conn, account_id, name, type_)
+        return custom_attributes.define(conn, account_id, name, type_, defined=custom_data.EXPLICIT)
 
     created = db.run_in_transaction(work)
     if created is None:

@@ -5,14 +5,14 @@ WHERE account_id = %(account_id)s AND name = ANY(%(names)s::text[]);
 
 -- define_attribute --
 -- Define an attribute; returns nothing when the name is taken.
-INSERT INTO custom_attributes (account_id, name, type)
-VALUES (%(account_id)s, %(name)s, %(type)s)
+INSERT INTO custom_attributes (account_id, name, type, defined)
+VALUES (%(account_id)s, %(name)s, %(type)s, %(defined)s)
 ON CONFLICT (account_id, name) DO NOTHING
-RETURNING name, type, created_at;
+RETURNING name, type, defined, created_at;
 
 -- list_attributes --
 -- The account's attributes by name, keyset-paginated.
-SELECT name, type, created_at FROM custom_attributes
+SELECT name, type, defined, created_at FROM custom_attributes
 WHERE account_id = %(account_id)s AND (%(after)s::text IS NULL OR name > %(after)s)
 ORDER BY name
 LIMIT %(limit)s;

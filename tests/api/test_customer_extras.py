@@ -499,7 +499,8 @@ def test_a_custom_attribute_of_each_type_is_created_with_201(api, type_):
     response = api.post(ATTRIBUTES, json={"name": f"plan_{type_}", "type": type_})
     assert response.status_code == 201, response.data
     body = response.get_json()
-    assert set(body) == {"name", "type", "createdAt"}
+    assert set(body) == {"name", "type", "defined", "createdAt"}
+    assert body["defined"] == "explicit"
     assert (body["name"], body["type"]) == (f"plan_{type_}", type_)
     assert body["createdAt"].isdigit()
     assert page(api, ATTRIBUTES)["data"] == [body]

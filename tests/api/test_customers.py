@@ -11,6 +11,7 @@ import psycopg
 import pytest
 
 URL = "/v1/customers"
+NO_LOCATION = {"regionCode": None, "countryCode": None, "city": None}
 PARTNER = "/api/v1/partner/contacts"
 CUSTOMER_KEYS = {
     "id", "name", "email", "userId", "company", "phone", "firstSeen", "lastSeen", "location",
@@ -141,8 +142,9 @@ def test_device_is_always_null(api):
     assert read(api, body["id"])["device"] is None
 
 
-def test_location_is_null_when_unknown(api):
-    assert create(api, {"name": "Ann"})["location"] is None
+def test_location_is_an_object_of_nulls_when_unknown(api):
+    """Not null: the mimicked API documents an object, and clients read location.city."""
+    assert create(api, {"name": "Ann"})["location"] == NO_LOCATION
 
 
 def test_location_is_an_object_of_region_country_and_city(api):
@@ -152,21 +154,22 @@ def test_location_is_an_object_of_region_country_and_city(api):
     assert full["location"] == FULL["location"]
 
 
-def test_location_is_null_again_once_every_part_is_cleared(api):
+def test_location_is_an_object_of_nulls_again_once_every_part_is_cleared(api):
     created = create(api, {"city": "Kyiv", "countryCode": "UA"})
     response = update(api, "PATCH", created["id"], {"city": None})
     location = response.get_json()["location"]
     assert location == {"regionCode": None, "countryCode": "UA", "city": None}
     response = update(api, "PATCH", created["id"], {"countryCode": ""})
-    assert response.get_json()["location"] is None
+    assert response.get_json()["location"] == NO_LOCATION
 
 
 def test_new_customer_defaults(api):
     body = create(api)
     assert body["unsubscribed"] is False and body["blocked"] is False
     assert body["tags"] == [] and body["customData"] == {}
-    nullable = set(NULLABLE_TEXT) | {"firstSeen", "lastSeen", "location", "device"}
+    nullable = set(NULLABLE_TEXT) | {"firstSeen", "lastSeen", "device"}
     assert {k: body[k] for k in nullable} == dict.fromkeys(nullable)
+    assert body["location"] == NO_LOCATION
 
 
 # --- POST /v1/customers --------------------------------------------------------------------
@@ -366,7 +369,8 @@ def test_update_null_clears_the_field(api, method):
     assert response.status_code == 200
     body = response.get_json()
     assert {k: body[k] for k in NULLABLE_TEXT} == dict.fromkeys(NULLABLE_TEXT)
-    assert (body["firstSeen"], body["lastSeen"], body["location"]) == (None, None, None)
+    assert (body["firstSeen"], body["lastSeen"]) == (None, None)
+    assert body["location"] == NO_LOCATION
     assert (body["unsubscribed"], body["blocked"]) == (False, False)
     assert body["tags"] == []
     assert body["customData"] == {"plan": "pro"}  # not named: kept

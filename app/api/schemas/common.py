@@ -10,11 +10,36 @@ from email_validator import EmailNotValidError, validate_email
 import marshmallow as ma
 
 
+def empty_list_as_object(value: Any) -> Any:
+    """PHP's ``json_encode`` writes every empty array as ``[]``, an empty object included."""
+    return {} if isinstance(value, list) and not value else value
+
+
 class BaseSchema(ma.Schema):
-    """Unknown keys are refused (set here: ``unknown`` does not propagate to nested schemas)."""
+    """Unknown keys are refused (set here: ``unknown`` does not propagate to nested schemas).
+
+    Where an object is expected (a body, a nested object, a batch item), an empty JSON list
+    reads as an empty object; a non-empty list stays a 422.
+    """
 
     class Meta:
         unknown = ma.RAISE
+
+    def load(self, data: Any, *, many: bool | None = None, **kwargs: Any) -> Any:
+        many = self.many if many is None else bool(many)
+        if many:
+            if isinstance(data, list):
+                data = [empty_list_as_object(item) for item in data]
+        else:
+            data = empty_list_as_object(data)
+        return super().load(data, many=many, **kwargs)
+
+
+class Object(ma.fields.Dict):
+    """A JSON object field (``Dict``) that reads an empty list as an empty object."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        return super()._deserialize(empty_list_as_object(value), attr, data, **kwargs)
 
 
 class EmailAddress(ma.fields.String):

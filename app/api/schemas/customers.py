@@ -47,6 +47,12 @@ class LocationSchema(BaseSchema):
 TAG_NAME = [ma.validate.Length(min=1, max=bounds.MAX_TAG_NAME_LENGTH), not_blank]
 
 
+class LocationOutSchema(BaseSchema):
+    regionCode = ma.fields.String(required=True, allow_none=True, attribute="region_code")
+    countryCode = ma.fields.String(required=True, allow_none=True, attribute="country_code")
+    city = ma.fields.String(required=True, allow_none=True)
+
+
 class TagInSchema(BaseSchema):
     name = ma.fields.String(
         required=True,
@@ -165,18 +171,9 @@ class CustomerBatchItemSchema(CustomerWriteSchema):
 
     @ma.validates_schema(pass_collection=True)
     def _batch_rules(self, data: Any, many: bool, **kwargs: Any) -> None:
-        """1..10 items, each customer at most once (the mimicked API's limits)."""
-        if not many:
-            return
-        if not 1 <= len(data) <= MAX_BATCH:
+        """1..10 items (the mimicked API's limit); a customer may appear more than once."""
+        if many and not 1 <= len(data) <= MAX_BATCH:
             raise ma.ValidationError(f"Send between 1 and {MAX_BATCH} customers per request.")
-        seen: set[int] = set()
-        for index, item in enumerate(data):
-            if item["customer"] in seen:
-                raise ma.ValidationError(
-                    {index: {"customer": ["This customer appears earlier in the batch."]}}
-                )
-            seen.add(item["customer"])
 
 
 class TagsSchema(BaseSchema):
@@ -208,7 +205,11 @@ class CustomerSchema(BaseSchema):
         required=True, allow_none=True, attribute="first_seen", metadata={"example": "1603885746"}
     )
     lastSeen = TimestampString(required=True, allow_none=True, attribute="last_seen")
-    location = ma.fields.Nested(LocationSchema, required=True, allow_none=True)
+    location = ma.fields.Nested(
+        LocationOutSchema,
+        required=True,
+        metadata={"description": "Always an object; its values are null when unknown."},
+    )
     device = ma.fields.Dict(
         required=True,
         allow_none=True,

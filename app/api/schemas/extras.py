@@ -6,9 +6,9 @@ from typing import Any
 
 import marshmallow as ma
 
-from app.api.schemas.common import BaseSchema, not_blank
+from app.api.schemas.common import BaseSchema, Object, not_blank
 from app.api.schemas.fields import TimestampString, WholeNumber
-from app.services.custom_data import TYPES
+from app.services.custom_data import EXPLICIT, INFERRED, TYPES
 
 NAME = [ma.validate.Length(min=1, max=255), not_blank]
 
@@ -43,7 +43,7 @@ def _scalars_only(data: dict[str, Any]) -> None:
 
 class EventCreateSchema(BaseSchema):
     name = ma.fields.String(required=True, validate=NAME)
-    data = ma.fields.Dict(
+    data = Object(
         keys=ma.fields.String(validate=NAME),
         values=ma.fields.Raw(allow_none=True),
         load_default=dict,
@@ -74,6 +74,14 @@ class CustomAttributeCreateSchema(BaseSchema):
 class CustomAttributeSchema(BaseSchema):
     name = ma.fields.String(required=True)
     type = ma.fields.String(required=True, validate=ma.validate.OneOf(TYPES))
+    defined = ma.fields.String(
+        required=True,
+        validate=ma.validate.OneOf((EXPLICIT, INFERRED)),
+        metadata={
+            "description": "`explicit` (POST /v1/custom-attributes) or `inferred` (defined on "
+            "first use in customData, by the name's suffix or the first value's JSON type)."
+        },
+    )
     createdAt = TimestampString(required=True, attribute="created_at")
 
 
