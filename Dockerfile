@@ -20,11 +20,13 @@ RUN mkdir app && touch app/__init__.py \
     && rm -rf app
 
 COPY app ./app
-COPY deploy/entrypoint.sh /usr/local/bin/entrypoint.sh
+# /srv mirrors the checkout: the entrypoint finds gunicorn.conf.py beside it, `python -m
+# app.serve` finds it in deploy/ beside app/.
+COPY deploy/entrypoint.sh deploy/gunicorn.conf.py ./deploy/
 RUN pip install --no-deps .
 
 USER 10001:10001
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
     CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/healthz' % os.environ.get('PORT', '8000'), timeout=4)"]
-ENTRYPOINT ["/usr/local/bin/entrypoint.sh"]
+ENTRYPOINT ["/srv/deploy/entrypoint.sh"]

@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install run test unit integration api quality lint fmt openapi clean
+.PHONY: install run serve test unit integration api quality lint fmt openapi clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python >= 3.11 is required (found " + sys.version.split()[0] + ")")'
@@ -16,6 +16,9 @@ install: $(STAMP)
 
 run: install  ## serve on http://127.0.0.1:$${PORT:-8000} (embedded PostgreSQL unless DATABASE_URL)
 	$(BIN)/python -m app.devserver
+
+serve: install  ## the container's gunicorn (deploy/gunicorn.conf.py) on http://127.0.0.1:$${PORT:-8000}
+	$(BIN)/python -m app.serve
 
 test: install  ## the whole suite on a throwaway real PostgreSQL (TEST_DATABASE_URL or embedded)
 	$(BIN)/python -m pytest

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import posixpath
 import re
 import signal
 import socket
@@ -63,6 +64,23 @@ def instructions() -> list[tuple[str, str]]:
             word, _, rest = line.partition(" ")
             result.append((word.upper(), rest.strip()))
     return result
+
+
+def copied() -> dict[str, str]:
+    """Where the Dockerfile's COPY instructions put each source in the image."""
+    placed = {}
+    workdir = "/"
+    for word, rest in instructions():
+        if word == "WORKDIR":
+            workdir = posixpath.join(workdir, rest)
+        elif word == "COPY":
+            *sources, dest = rest.split()
+            dest = posixpath.join(workdir, dest)
+            for source in sources:
+                into = dest.endswith("/") or len(sources) > 1
+                path = posixpath.join(dest, posixpath.basename(source)) if into else dest
+                placed[source] = posixpath.normpath(path)
+    return placed
 
 
 def last(instruction: str) -> str:
@@ -154,5 +172,13 @@ def test_dockerfile_healthcheck_hits_healthz():
 def test_dockerfile_entrypoint_is_the_entrypoint_script():
     target = json.loads(last("ENTRYPOINT"))
     assert len(target) == 1
-    copies = [rest.split() for word, rest in instructions() if word == "COPY"]
-    assert ["deploy/entrypoint.sh", target[0]] in copies
+    assert copied()["deploy/entrypoint.sh"] == target[0]
+
+
+def test_dockerfile_puts_the_gunicorn_conf_beside_the_entrypoint_and_the_app():
+    # The entrypoint runs gunicorn -c with the file beside it; `python -m app.serve` looks for
+    # deploy/gunicorn.conf.py beside the app package, as in a checkout.
+    placed = copied()
+    conf = placed["deploy/gunicorn.conf.py"]
+    assert posixpath.dirname(conf) == posixpath.dirname(placed["deploy/entrypoint.sh"])
+    assert conf == posixpath.join(posixpath.dirname(placed["app"]), "deploy", "gunicorn.conf.py")

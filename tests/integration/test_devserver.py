@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import json
 import os
-import queue
 import shlex
 import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -20,6 +18,7 @@ import psycopg
 import pytest
 
 from app import devserver
+from tests.support.output import Lines
 
 ROOT = Path(__file__).resolve().parents[2]
 DEADLINE = 60  # seconds, overall, for anything we wait on
@@ -44,37 +43,6 @@ def wait_for_port(port: int, process: subprocess.Popen, deadline: float) -> None
             time.sleep(0.05)
 
 
-class Lines:
-    """A subprocess's stdout read in a thread, so that waiting for a line has a deadline."""
-
-    def __init__(self, stream) -> None:
-        self._queue: queue.Queue[str | None] = queue.Queue()
-        self._thread = threading.Thread(target=self._pump, args=(stream,), daemon=True)
-        self._thread.start()
-
-    def _pump(self, stream) -> None:
-        for line in stream:
-            self._queue.put(line.rstrip("\n"))
-        self._queue.put(None)
-
-    def until(self, prefix: str, deadline: float) -> list[str]:
-        """Every line up to and including the first one starting with ``prefix``."""
-        seen: list[str] = []
-        while True:
-            try:
-                line = self._queue.get(timeout=max(0.0, deadline - time.monotonic()))
-            except queue.Empty:
-                pytest.fail(f"no line starting with {prefix!r} in time; got {seen}")
-            if line is None:
-                pytest.fail(f"output ended before a line starting with {prefix!r}; got {seen}")
-            seen.append(line)
-            if line.startswith(prefix):
-                return seen
-
-    def join(self) -> None:
-        self._thread.join(timeout=DEADLINE)
-
-
 @pytest.fixture
 def server(clean_db: str, tmp_path: Path) -> Iterator[tuple[subprocess.Popen, Lines, int]]:
     port = free_port()
@@ -90,7 +58,7 @@ def server(clean_db: str, tmp_path: Path) -> Iterator[tuple[subprocess.Popen, Li
             stderr=stderr,
             text=True,
         )
-    lines = Lines(process.stdout)
+    lines = Lines(process.stdout, DEADLINE)
     try:
         yield process, lines, port
     finally:
@@ -106,7 +74,7 @@ def test_make_run_banner_curl_line_creates_a_contact_and_ctrl_c_stops(server, cl
     deadline = time.monotonic() + DEADLINE
     base = f"http://127.0.0.1:{port}"
 
-    banner = lines.until("Docs:", deadline)
+    banner = lines.until("Docs:")
 
     key_lines = [line.strip() for line in banner if line.startswith("  ck_")]
     assert len(key_lines) == 1, banner

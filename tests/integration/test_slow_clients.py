@@ -11,14 +11,12 @@ from __future__ import annotations
 import http.client
 import json
 import os
-import queue
 import selectors
 import signal
 import socket
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -31,6 +29,7 @@ from werkzeug.serving import make_server
 
 from app import create_app, devserver
 from app.services import accounts
+from tests.support.output import Lines
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -99,39 +98,10 @@ def instrumented_app() -> ReportsBodyReads:
 # --- servers ----------------------------------------------------------------------------------
 
 
-class Lines:
-    """A subprocess's output read in a thread, so that waiting for a line has a deadline."""
-
-    def __init__(self, stream: Any) -> None:
-        self.seen: list[str] = []
-        self._queue: queue.Queue[str | None] = queue.Queue()
-        self._thread = threading.Thread(target=self._pump, args=(stream,), daemon=True)
-        self._thread.start()
-
-    def _pump(self, stream: Any) -> None:
-        for line in stream:
-            self._queue.put(line.rstrip("\n"))
-        self._queue.put(None)
-
-    def wait_for(self, text: str, count: int = 1) -> list[str]:
-        """Read on until ``count`` lines (in all) contain ``text``; return those lines."""
-        deadline = time.monotonic() + DEADLINE
-        while len(found := [line for line in self.seen if text in line]) < count:
-            try:
-                line = self._queue.get(timeout=max(0.0, deadline - time.monotonic()))
-            except queue.Empty:
-                pytest.fail(f"{len(found)} of {count} lines with {text!r} in time: {self.seen}")
-            if line is None:
-                pytest.fail(f"output ended with {len(found)} of {count} lines with {text!r}")
-            self.seen.append(line)
-        return found
-
-    def join(self) -> None:
-        self._thread.join(timeout=DEADLINE)
-
-
-@dataclass
+@dataclass(frozen=True)
 class Server:
+    """A server under test: its port, and a wait for requests that started reading bodies."""
+
     port: int
     # Returns once ``n`` requests (in all) have started reading their bodies.
     wait_for_body_reads: Callable[[int], None]
@@ -181,7 +151,7 @@ def process(args: list[str], tmp_path: Path, **env: str) -> Iterator[tuple[Lines
         stderr=subprocess.STDOUT,
         text=True,
     )
-    lines = Lines(proc.stdout)
+    lines = Lines(proc.stdout, DEADLINE)
     try:
         yield lines, proc
     finally:
@@ -205,10 +175,10 @@ def gunicorn_server(database_url: str, tmp_path: Path) -> Iterator[Server]:
     args += ["tests.integration.test_slow_clients:instrumented_app()"]
     settings = {name: str(value) for name, value in SETTINGS.items()}
     with process(args, tmp_path, DATABASE_URL=database_url, **settings) as (lines, _):
-        lines.wait_for("Listening at: ")
+        lines.containing("Listening at: ")
 
         def wait_for_body_reads(n: int) -> None:
-            lines.wait_for(BODY_READ, n)
+            lines.containing(BODY_READ, n)
 
         yield Server(port, wait_for_body_reads)
 
@@ -381,12 +351,12 @@ def test_dev_server_logs_the_path_without_the_query(clean_db, keys, tmp_path):
     port = free_port()
     args = [sys.executable, "-m", "app.devserver"]
     with process(args, tmp_path, DATABASE_URL=clean_db, PORT=str(port)) as (lines, proc):
-        lines.wait_for("Running on http://")
+        lines.containing("Running on http://")
 
         status, _ = call(port, "GET", f"{CUSTOMERS}?{QUERY}", keys["busy"])
 
         assert status == 200
-        [access] = lines.wait_for(f'"GET {CUSTOMERS}')
+        [access] = lines.containing(f'"GET {CUSTOMERS}')
         assert f'"GET {CUSTOMERS} HTTP/1.1" 200' in access
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=DEADLINE) == 0
@@ -397,12 +367,12 @@ def test_container_gunicorn_logs_the_path_without_the_query(clean_db, keys, tmp_
     port = free_port()
     env = {"DATABASE_URL": clean_db, "PORT": str(port), "WEB_CONCURRENCY": "1"}
     with process([str(ENTRYPOINT)], tmp_path, **env) as (lines, proc):
-        lines.wait_for("Listening at: ")
+        lines.containing("Listening at: ")
 
         status, _ = call(port, "GET", f"{CUSTOMERS}?{QUERY}", keys["busy"])
 
         assert status == 200
-        [access] = lines.wait_for(f'"GET {CUSTOMERS}')
+        [access] = lines.containing(f'"GET {CUSTOMERS}')
         assert f'"GET {CUSTOMERS} HTTP/1.1" 200' in access
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=DEADLINE) == 0
