@@ -20,21 +20,22 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from app import embedded_pg
+from app import pg_install
 from app.embedded_pg import EmbeddedPostgres, EmbeddedUnavailable, find_bin_dir
 
 # Run in separate processes to prove that the file lock serialises concurrent starts. The module
 # is loaded by path so the child does not import the whole app package. Arguments: data_dir,
 # the module's path, then optionally the launcher's folder and "stop" instead of starting.
+# The checkout, put first on the path of the child processes below.
+CHECKOUT = Path(__file__).resolve().parents[2]
 _CHILD = """
-import importlib.util, json, sys
+import json, sys
 from pathlib import Path
-spec = importlib.util.spec_from_file_location("embedded_pg", sys.argv[2])
-module = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(module)
+sys.path.insert(0, sys.argv[2])
+from app import embedded_pg, pg_install
 if len(sys.argv) > 3 and sys.argv[3]:
-    module.ROOT_HOME = Path(sys.argv[3])
-pg = module.EmbeddedPostgres(sys.argv[1], durable=False)
+    pg_install.ROOT_HOME = Path(sys.argv[3])
+pg = embedded_pg.EmbeddedPostgres(sys.argv[1], durable=False)
 if sys.argv[4:] == ["stop"]:
     pg.stop()
     dsn = None
@@ -61,7 +62,7 @@ def pg(tmp_path: Path) -> Iterator[EmbeddedPostgres]:
 def fresh_home(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """A launcher's folder that does not exist yet (as on a fresh machine), deleted afterwards."""
     home = Path("/var/tmp") / f"contact-ingest-pg-test-{secrets.token_hex(4)}"
-    monkeypatch.setattr(embedded_pg, "ROOT_HOME", home)
+    monkeypatch.setattr(pg_install, "ROOT_HOME", home)
     try:
         yield home
     finally:
@@ -118,7 +119,7 @@ def _start_in_children(home: Path, *data_dirs: Path) -> list[dict[str, object]]:
     """Start the clusters of data_dirs at once, each from its own process (as two `make test`)."""
     children = [
         subprocess.Popen(
-            [sys.executable, "-c", _CHILD, str(data_dir), embedded_pg.__file__, str(home)],
+            [sys.executable, "-c", _CHILD, str(data_dir), str(CHECKOUT), str(home)],
             stdout=subprocess.PIPE,
             text=True,
         )
@@ -257,7 +258,7 @@ def test_failed_start_reports_the_log_tail(pg: EmbeddedPostgres) -> None:
 def test_concurrent_processes_start_the_cluster_once(pg: EmbeddedPostgres) -> None:
     children = [
         subprocess.Popen(
-            [sys.executable, "-c", _CHILD, str(pg.data_dir), embedded_pg.__file__],
+            [sys.executable, "-c", _CHILD, str(pg.data_dir), str(CHECKOUT)],
             stdout=subprocess.PIPE,
             text=True,
         )
@@ -290,7 +291,7 @@ def test_as_root_a_checkout_and_binaries_in_private_folders_start_and_answer(
     make_pg: Callable[[Path], EmbeddedPostgres],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    layout = embedded_pg._install_layout(find_bin_dir())
+    layout = pg_install.install_layout(find_bin_dir())
     if layout is None:
         pytest.skip("the PostgreSQL binaries are a system install, used where they are")
     anchor, parts = layout
@@ -299,7 +300,7 @@ def test_as_root_a_checkout_and_binaries_in_private_folders_start_and_answer(
     for part in parts:
         shutil.copytree(anchor / part, venv / part)
     private_bin = venv / os.path.relpath(find_bin_dir(), anchor)
-    monkeypatch.setattr(embedded_pg, "find_bin_dir", lambda: private_bin)
+    monkeypatch.setattr(pg_install, "find_bin_dir", lambda: private_bin)
     data_dir = make_private() / "checkout" / ".data"
     before = _modes(venv.parent, data_dir.parent.parent, also=(fresh_home.parent,))
 
@@ -309,7 +310,7 @@ def test_as_root_a_checkout_and_binaries_in_private_folders_start_and_answer(
     assert _fetch(dsn, "SELECT current_database(), 1 + 1") == ("contacts", 2)
     assert _server_executable(pg).startswith(f"{fresh_home}/install/")
     assert pg.pgdata.is_relative_to(fresh_home / "clusters")
-    assert pg.pgdata.stat().st_uid == pwd.getpwnam(embedded_pg.SYSTEM_USER).pw_uid
+    assert pg.pgdata.stat().st_uid == pwd.getpwnam(pg_install.SYSTEM_USER).pw_uid
     assert (data_dir / "pgdata").resolve() == pg.pgdata  # the checkout points at its cluster
     assert (data_dir / "postgres.log").resolve() == pg.logfile
     home = fresh_home.stat()
@@ -431,39 +432,39 @@ def test_as_root_the_launcher_refuses_a_folder_it_does_not_own_and_repairs_its_o
     (parent / "elsewhere").mkdir()
     (parent / "link").symlink_to(parent / "elsewhere")
     (parent / "theirs").mkdir()
-    os.chown(parent / "theirs", pwd.getpwnam(embedded_pg.SYSTEM_USER).pw_uid, 0)
+    os.chown(parent / "theirs", pwd.getpwnam(pg_install.SYSTEM_USER).pw_uid, 0)
     for name in ("link", "theirs"):
         with pytest.raises(EmbeddedUnavailable, match="not a directory owned by root"):
-            embedded_pg._launcher_home(parent / name)
+            pg_install.launcher_home(parent / name)
     assert not (parent / "elsewhere" / "install").exists()
 
     (parent / "ours").mkdir(mode=0o777)
     os.chmod(parent / "ours", 0o777)
-    embedded_pg._launcher_home(parent / "ours")
+    pg_install.launcher_home(parent / "ours")
     for folder in ("ours", "ours/install", "ours/clusters"):
         assert stat.S_IMODE((parent / folder).stat().st_mode) == 0o755
 
-    os.chown(parent, pwd.getpwnam(embedded_pg.SYSTEM_USER).pw_uid, 0)
+    os.chown(parent, pwd.getpwnam(pg_install.SYSTEM_USER).pw_uid, 0)
     with pytest.raises(EmbeddedUnavailable, match="not owned by root"):
-        embedded_pg._launcher_home(parent / "ours")
+        pg_install.launcher_home(parent / "ours")
 
 
 @root_only
 def test_as_a_normal_user_the_cluster_stays_in_data_dir(
     fresh_home: Path, make_private: Callable[[], Path]
 ) -> None:
-    user = pwd.getpwnam(embedded_pg.SYSTEM_USER)
+    user = pwd.getpwnam(pg_install.SYSTEM_USER)
     as_user = {"user": user.pw_uid, "group": user.pw_gid, "extra_groups": []}
     try:
         subprocess.run([sys.executable, "-c", "import psycopg"], check=True, **as_user)
     except (OSError, subprocess.CalledProcessError) as exc:  # e.g. Python in root's home folder
-        pytest.skip(f"{embedded_pg.SYSTEM_USER} cannot run this Python with psycopg: {exc}")
+        pytest.skip(f"{pg_install.SYSTEM_USER} cannot run this Python with psycopg: {exc}")
     data_dir = make_private() / "data"
     data_dir.mkdir()
     os.chown(data_dir.parent, user.pw_uid, user.pw_gid)
 
     def child(action: str) -> dict[str, object]:
-        args = [sys.executable, "-c", _CHILD, str(data_dir), embedded_pg.__file__, "", action]
+        args = [sys.executable, "-c", _CHILD, str(data_dir), str(CHECKOUT), "", action]
         done = subprocess.run(args, cwd="/", capture_output=True, text=True, timeout=120, **as_user)
         assert done.returncode == 0, done.stderr
         return json.loads(done.stdout)
