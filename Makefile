@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install run serve test unit integration api quality lint fmt openapi clean
+.PHONY: install run serve test unit integration api quality lint fmt openapi clean bench bench-quick
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python >= 3.11 is required (found " + sys.version.split()[0] + ")")'
@@ -46,6 +46,22 @@ fmt: install
 
 openapi: install  ## regenerate the committed spec
 	$(BIN)/flask --app app openapi write --format=yaml openapi/openapi.yaml
+
+# Load runs (never part of `make test`): wrk from Debian's package, pgbench from PostgreSQL's
+# client tools, matplotlib from the bench extra. BENCH_PROFILES (default 1,000,000),
+# BENCH_DATABASE_URL (default contacts_bench on 127.0.0.1:5432, dropped and created) and
+# BENCH_ARGS (more `python -m bench.run` options) steer it; results land in bench/results/.
+BENCH_TOOLS = $(BIN)/python -c 'import matplotlib' 2>/dev/null \
+	|| $(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev,embedded,bench]'; \
+	command -v wrk >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq wrk; }
+
+bench: install  ## seed 1M profiles; service vs floor vs pgbench under wrk, growth at 10k/100k (long)
+	@$(BENCH_TOOLS)
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
+bench-quick: install  ## the same on 10k profiles at c=8, 10 s a scenario (under 3 minutes)
+	@$(BENCH_TOOLS)
+	$(BIN)/python -m bench.run --quick $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache
