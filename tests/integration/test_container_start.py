@@ -3,6 +3,7 @@ Dockerfile that wires it up."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import posixpath
@@ -105,6 +106,7 @@ def started(make_database: Any, tmp_path: Path) -> Iterator[tuple[subprocess.Pop
             stdin=subprocess.DEVNULL,
             stdout=out,
             stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group, so no worker outlives the test
         )
     try:
         yield process, url, f"http://127.0.0.1:{port}"
@@ -112,6 +114,8 @@ def started(make_database: Any, tmp_path: Path) -> Iterator[tuple[subprocess.Pop
         if process.poll() is None:
             process.kill()
         process.wait(timeout=DEADLINE)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
 
 
 def test_entrypoint_migrates_then_serves_until_sigterm(started, tmp_path):

@@ -18,7 +18,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -150,6 +150,7 @@ def process(args: list[str], tmp_path: Path, **env: str) -> Iterator[tuple[Lines
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        start_new_session=True,  # its own process group: workers included in the kill below
     )
     lines = Lines(proc.stdout, DEADLINE)
     try:
@@ -162,6 +163,11 @@ def process(args: list[str], tmp_path: Path, **env: str) -> Iterator[tuple[Lines
             except subprocess.TimeoutExpired:
                 proc.kill()
         proc.wait(timeout=DEADLINE)
+        # A gthread worker can miss the quick shutdown (gunicorn 27 deadlocks when SIGINT lands
+        # while its main thread is inside ThreadPoolExecutor.submit) and outlive its master,
+        # holding the output pipe open: nothing of the group may survive the test.
+        with suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
         lines.join()
         proc.stdout.close()
 
