@@ -193,6 +193,14 @@ def render(error: AppError) -> Response:
     return response
 
 
+def _generic(status: int, name: str) -> AppError:
+    """An error of a status our hierarchy has no class for, coded after its name."""
+    error = AppError(name)
+    error.status = status
+    error.details = [{"code": name.lower().replace(" ", "_"), "message": name}]
+    return error
+
+
 def envelope_other_answers(response: Response) -> Response:
     """Answers of 300 and more that bypassed the handlers (werkzeug's routing redirects are
     returned, not raised) get the envelope too; the HTML docs are left as they are."""
@@ -202,9 +210,7 @@ def envelope_other_answers(response: Response) -> Response:
         name = HTTPStatus(response.status_code).phrase
     except ValueError:
         name = "Error"
-    error = AppError(name)
-    error.status = response.status_code
-    error.details = [{"code": name.lower().replace(" ", "_"), "message": name}]
+    error = _generic(response.status_code, name)
     location = response.headers.get("Location")
     if location:
         error.details[0]["message"] = f"{name}: {location}"
@@ -227,9 +233,7 @@ def from_http_exception(error: HTTPException) -> AppError:
     elif status in _BY_STATUS:
         app_error = _BY_STATUS[status]()
     else:
-        app_error = AppError(error.name)
-        app_error.status = status
-        app_error.details = [{"code": error.name.lower().replace(" ", "_"), "message": error.name}]
+        app_error = _generic(status, error.name)
     headers = dict(error.get_headers())
     headers.pop("Content-Type", None)
     app_error.headers = {**headers, **(data.get("headers") or {}), **app_error.headers}

@@ -161,6 +161,18 @@ def resolve(
     return changes
 
 
+def cap_reached() -> str:
+    limit = bounds.MAX_CUSTOM_ATTRIBUTES_PER_ACCOUNT
+    return f"The account has reached its limit of {limit} custom attributes."
+
+
+def room_for_definitions(conn: psycopg.Connection, account_id: int) -> int:
+    """How many more attributes the account may define, with its definitions locked until
+    the transaction ends, so that concurrent writers cannot pass the cap together."""
+    custom_attributes.lock_definitions(conn, account_id)
+    return bounds.MAX_CUSTOM_ATTRIBUTES_PER_ACCOUNT - custom_attributes.count(conn, account_id)
+
+
 def _define_on_first_use(
     conn: psycopg.Connection,
     account_id: int,
@@ -169,25 +181,17 @@ def _define_on_first_use(
     writes: Sequence[list[dict[str, Any]] | None],
     prefixes: Sequence[str],
 ) -> None:
-    """Define the ``new`` names (name -> type) as inferred, within the account's cap.
-
-    Definitions of one account are serialized, so concurrent writes cannot pass the cap
-    together; a name another writer defined meanwhile keeps that writer's type. Names are
-    defined in sorted order.
-    """
-    custom_attributes.lock_definitions(conn, account_id)
+    """Define the ``new`` names (name -> type) as inferred, within the account's cap; a name
+    another writer defined meanwhile keeps that writer's type. Names are defined in sorted
+    order."""
+    room = room_for_definitions(conn, account_id)
     types.update(custom_attributes.types_of(conn, account_id, list(new)))
     undefined = sorted(name for name in new if name not in types)
-    room = bounds.MAX_CUSTOM_ATTRIBUTES_PER_ACCOUNT - custom_attributes.count(conn, account_id)
     if len(undefined) > room:
         over = set(undefined[max(room, 0) :])
-        message = (
-            f"The account has reached its limit of {bounds.MAX_CUSTOM_ATTRIBUTES_PER_ACCOUNT} "
-            "custom attributes."
-        )
         raise errors.ValidationFailed(
             details=[
-                _problem("too_many_attributes", f"{prefix}customData[{j}].property", message)
+                _problem("too_many_attributes", f"{prefix}customData[{j}].property", cap_reached())
                 for write, prefix in zip(writes, prefixes, strict=True)
                 for j, item in enumerate(write or [])
                 if item["property"] in over

@@ -108,12 +108,6 @@ def _ensure_tags(
     return [i if touched else None for i, touched in zip(ids, touches, strict=True)]
 
 
-def _lock_identifiers(conn: psycopg.Connection, account_id: int, writes: Sequence[dict]) -> None:
-    """Advisory-lock every identifier the writes set, all in one sorted statement."""
-    present = [i for data in writes for i in _present(carried_identifiers(data))]
-    identifiers.lock_identifiers(conn, account_id, present)
-
-
 def _infer() -> bool:
     """Whether undefined customData properties are defined by their first value's type."""
     return current_app.config["CUSTOM_ATTRIBUTES"] == "infer"
@@ -138,8 +132,7 @@ def live_id(conn: psycopg.Connection, account_id: int, customer_id: int) -> int:
 def lock_live(conn: psycopg.Connection, account_id: int, customer_id: int) -> int:
     """The live profile for ``customer_id``, row-locked; retried if a merge moves it meanwhile."""
     profile_id = live_id(conn, account_id, customer_id)
-    if not identity_rows.lock_profiles(conn, account_id, [profile_id]).get(profile_id):
-        raise db.ConcurrentChange("the customer was merged or erased meanwhile")
+    identity_shell.lock_live_profiles(conn, account_id, [profile_id])
     return profile_id
 
 
@@ -188,6 +181,9 @@ def update_customers(
     ids = [item["customer"] for item in items]
     prefixes = [f"[{i}]." if batch else "" for i in range(len(items))]
 
+    # Normalized once (phone parsing is not free): for the locks, the candidates and resolve.
+    present = [_present(carried_identifiers(item)) for item in items]
+
     def work(conn: psycopg.Connection) -> list[Customer]:
         # Every lock is taken in one global order, each kind in one statement, so overlapping
         # batches (and any other writer) never wait on each other in a cycle: advisory locks
@@ -195,7 +191,7 @@ def update_customers(
         # rows of every named person and of every profile an item can resolve to (id order),
         # then the tags (name order). The items then lock nothing new, but for a candidate
         # that appears only meanwhile (see identity.lock_candidates).
-        _lock_identifiers(conn, account_id, items)
+        identifiers.lock_identifiers(conn, account_id, [i for p in present for i in p])
         writes = [item.get("custom_data", []) for item in items]
         changes = custom_data.resolve(conn, account_id, writes, prefixes, infer=_infer())
         named = live_ids(conn, account_id, ids)
@@ -203,22 +199,19 @@ def update_customers(
             conn,
             account_id,
             [
-                (_present(carried_identifiers(item)), item.get("name"), named[item["customer"]])
-                for item in items
+                (wanted, item.get("name"), named[item["customer"]])
+                for item, wanted in zip(items, present, strict=True)
             ],
         )
         tag_ids = _ensure_tags(conn, account_id, items, resolving=False)
         # An item whose person a later item names again is answered as it was after that
         # item; every other item shows the final state, read in one statement at the end.
         after_item: dict[int, Customer] = {}
-        for i, (item, change, item_tag_ids) in enumerate(zip(items, changes, tag_ids, strict=True)):
+        steps = zip(items, present, changes, tag_ids, strict=True)
+        for i, (item, wanted, change, item_tag_ids) in enumerate(steps):
             named_now = live_id(conn, account_id, item["customer"])
             survivor = identity_shell.resolve(
-                conn,
-                account_id,
-                _present(carried_identifiers(item)),
-                name=item.get("name"),
-                named=named_now,
+                conn, account_id, wanted, name=item.get("name"), named=named_now
             )
             target = survivor or named_now
             _apply(conn, account_id, target, item, change, item_tag_ids, resolving=False)

@@ -7,7 +7,7 @@ from typing import Any
 
 import psycopg
 
-from app import bounds, cursors, db, errors
+from app import cursors, db, errors
 from app.repositories import custom_attributes, events, tags
 from app.repositories import identity as identity_rows
 from app.repositories.custom_attributes import Attribute
@@ -64,14 +64,10 @@ def define_attribute(account_id: int, name: str, type_: str) -> Attribute:
     """Define an attribute explicitly (``POST /v1/custom-attributes``), within the cap."""
 
     def work(conn: psycopg.Connection) -> Attribute | None:
-        custom_attributes.lock_definitions(conn, account_id)
-        if custom_attributes.count(conn, account_id) >= bounds.MAX_CUSTOM_ATTRIBUTES_PER_ACCOUNT:
+        if custom_data.room_for_definitions(conn, account_id) <= 0:
             if custom_attributes.types_of(conn, account_id, [name]):
                 return None  # the name exists: a 409 says more than the cap
-            limit = bounds.MAX_CUSTOM_ATTRIBUTES_PER_ACCOUNT
-            raise errors.ValidationFailed(
-                f"The account has reached its limit of {limit} custom attributes.", field="name"
-            )
+            raise errors.ValidationFailed(custom_data.cap_reached(), field="name")
         return custom_attributes.define(conn, account_id, name, type_, defined=custom_data.EXPLICIT)
 
     created = db.run_in_transaction(work)

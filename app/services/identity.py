@@ -88,9 +88,7 @@ def resolve(
     holders, name, shared, candidate_ids = _candidates(conn, account_id, wanted, name, named, s)
     if not candidate_ids:
         return None
-    liveness = repo.lock_profiles(conn, account_id, candidate_ids)
-    if not all(liveness.get(pid, False) for pid in candidate_ids):
-        raise db.ConcurrentChange("a candidate profile was merged or erased meanwhile")
+    lock_live_profiles(conn, account_id, candidate_ids)
     current_names = repo.names(conn, account_id, candidate_ids)  # as of the lock
     if named is not None and name is None:
         name = current_names.get(named)
@@ -133,11 +131,17 @@ def lock_candidates(
     for identifiers, name, named in writes:
         wanted = [i for i in identifiers if i.norm is not None]
         ids |= _candidates(conn, account_id, wanted, name, named, s)[3]
-    if not ids:
-        return
+    if ids:
+        lock_live_profiles(conn, account_id, ids)
+
+
+def lock_live_profiles(conn: psycopg.Connection, account_id: int, ids: Iterable[int]) -> None:
+    """Row-lock these profiles in one id-ordered statement; one that a concurrent transaction
+    merged away or erased meanwhile restarts the whole transaction (``db.ConcurrentChange``)."""
+    ids = set(ids)
     liveness = repo.lock_profiles(conn, account_id, ids)
     if not all(liveness.get(pid, False) for pid in ids):
-        raise db.ConcurrentChange("a named or candidate profile was merged or erased meanwhile")
+        raise db.ConcurrentChange("a profile was merged or erased meanwhile")
 
 
 def _candidates(
