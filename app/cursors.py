@@ -11,7 +11,7 @@ import binascii
 import json
 from typing import Any
 
-from app import errors
+from app import exceptions
 
 
 def encode(position: dict[str, Any]) -> str:
@@ -24,9 +24,9 @@ def decode(cursor: str, field: str = "after") -> dict[str, Any]:
         padded = cursor + "=" * (-len(cursor) % 4)
         position = json.loads(base64.urlsafe_b64decode(padded.encode()))
     except (binascii.Error, ValueError, UnicodeError) as exc:
-        raise errors.ValidationFailed("Not a valid cursor.", field=field) from exc
+        raise exceptions.ValidationFailed("Not a valid cursor.", field=field) from exc
     if not isinstance(position, dict) or not all(map(_storable, position.values())):
-        raise errors.ValidationFailed("Not a valid cursor.", field=field)
+        raise exceptions.ValidationFailed("Not a valid cursor.", field=field)
     return position
 
 

@@ -20,7 +20,7 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 
 from flask import Flask, current_app, g
 
-from app import errors
+from app import exceptions
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -131,7 +131,7 @@ def translate_db_errors() -> Iterator[None]:
             raise _aborted(exc, sqlstate) from exc
         log.warning("database unavailable: %s", exc)
         retry_after = str(current_app.config["RETRY_AFTER_SECONDS"])
-        raise errors.ServiceUnavailable(headers={"Retry-After": retry_after}) from exc
+        raise exceptions.ServiceUnavailable(headers={"Retry-After": retry_after}) from exc
 
 
 # SQLSTATEs of a statement the server stopped: cancelled (by statement_timeout), or any of
@@ -140,7 +140,7 @@ QUERY_CANCELED = "57014"
 PROGRAM_LIMIT_CLASS = "54"
 
 
-def _aborted(exc: psycopg.OperationalError, sqlstate: str) -> errors.QueryAborted:
+def _aborted(exc: psycopg.OperationalError, sqlstate: str) -> exceptions.QueryAborted:
     request_id = g.get("request_id")
     log.error("query aborted (request %s): %s", request_id, str(exc).strip())
     if sqlstate == QUERY_CANCELED:
@@ -148,7 +148,7 @@ def _aborted(exc: psycopg.OperationalError, sqlstate: str) -> errors.QueryAborte
         reason = f"ran longer than the statement timeout ({timeout} ms)"
     else:
         reason = "exceeded a database server limit"
-    return errors.QueryAborted(
+    return exceptions.QueryAborted(
         f"The database query of this request {reason}; please report request id {request_id}."
     )
 
@@ -170,7 +170,7 @@ def run_in_transaction(work: Callable[[psycopg.Connection], T]) -> T:
                     return work(conn)
             except RETRYABLE as exc:
                 if attempt == attempts:
-                    raise errors.Conflict("Concurrent writes kept conflicting; retry.") from exc
+                    raise exceptions.Conflict("Concurrent writes kept conflicting; retry.") from exc
                 log.info("retrying transaction after %s (attempt %d)", type(exc).__name__, attempt)
     raise AssertionError("unreachable")
 

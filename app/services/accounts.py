@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 
-from app import db, errors
+from app import db, exceptions
 from app.repositories import accounts as repo
 from app.repositories.accounts import Account, ApiKey
 
@@ -31,7 +31,7 @@ def create_account(name: str) -> tuple[Account, str]:
 
     def work(conn) -> tuple[Account, str]:
         if repo.get_account_by_name(conn, name) is not None:
-            raise errors.Conflict(f"An account named {name!r} already exists.")
+            raise exceptions.Conflict(f"An account named {name!r} already exists.")
         account = repo.insert_account(conn, name)
         return account, _new_key(conn, account.id)
 
@@ -50,7 +50,7 @@ def ensure_account(name: str) -> Account:
 def _account(conn, name: str) -> Account:
     account = repo.get_account_by_name(conn, name)
     if account is None:
-        raise errors.NotFound(f"No account named {name!r}.")
+        raise exceptions.NotFound(f"No account named {name!r}.")
     return account
 
 
@@ -65,7 +65,7 @@ def list_keys(account_name: str) -> list[ApiKey]:
 def revoke_key(prefix: str) -> ApiKey:
     key = db.run_in_transaction(lambda conn: repo.revoke_api_key(conn, prefix))
     if key is None:
-        raise errors.NotFound(f"No API key with prefix {prefix!r}.")
+        raise exceptions.NotFound(f"No API key with prefix {prefix!r}.")
     return key
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import psycopg
 
-from app import db, errors
+from app import db, exceptions
 from app.identity import Kind
 from app.repositories import identifiers, profiles
 from app.repositories import identity as identity_rows
@@ -57,5 +57,5 @@ def get_contact(account_id: int, contact_id: uuid.UUID) -> Contact:
 
     contact = db.fetch(work)
     if contact is None:
-        raise errors.NotFound("Contact not found.")
+        raise exceptions.NotFound("Contact not found.")
     return contact

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 import psycopg
 
-from app import bounds, errors
+from app import bounds, exceptions
 from app.repositories import custom_attributes
 from app.values import parse_timestamp
 
@@ -157,7 +157,7 @@ def resolve(
                     problems.append(_problem("invalid_field", f"{path}.value", message))
         changes.append(change)
     if problems:
-        raise errors.ValidationFailed(details=problems)
+        raise exceptions.ValidationFailed(details=problems)
     return changes
 
 
@@ -189,7 +189,7 @@ def _define_on_first_use(
     undefined = sorted(name for name in new if name not in types)
     if len(undefined) > room:
         over = set(undefined[max(room, 0) :])
-        raise errors.ValidationFailed(
+        raise exceptions.ValidationFailed(
             details=[
                 _problem("too_many_attributes", f"{prefix}customData[{j}].property", cap_reached())
                 for write, prefix in zip(writes, prefixes, strict=True)

@@ -12,7 +12,7 @@ from typing import Any
 
 from flask import current_app
 
-from app import bounds, cursors, db, errors, identity, text
+from app import bounds, cursors, db, exceptions, identity, text
 from app.identity import Kind
 from app.repositories import customer_search, customers
 from app.repositories.customers import Customer
@@ -162,12 +162,12 @@ def _keyset(after: str | None, column: str, descending: bool) -> tuple[Any, int]
     last_id, value = position.get("id"), position.get("v")
     valid_id = isinstance(last_id, int) and not isinstance(last_id, bool) and last_id > 0
     if position.get("c") != column or position.get("d") is not descending or not valid_id:
-        raise errors.ValidationFailed(
+        raise exceptions.ValidationFailed(
             "This cursor belongs to another sort or order.", field="after"
         )
     if column != "id" and value is not None:
         try:
             value = dt.datetime.fromisoformat(value)
         except (TypeError, ValueError) as exc:
-            raise errors.ValidationFailed("Not a valid cursor.", field="after") from exc
+            raise exceptions.ValidationFailed("Not a valid cursor.", field="after") from exc
     return value, last_id

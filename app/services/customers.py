@@ -14,7 +14,7 @@ import psycopg
 
 from flask import current_app
 
-from app import db, errors
+from app import db, exceptions
 from app.identity import Identifier, Kind
 from app.repositories import customers, identifiers, profiles, tags
 from app.repositories import identity as identity_rows
@@ -121,7 +121,7 @@ def live_ids(conn: psycopg.Connection, account_id: int, ids: Sequence[int]) -> d
     missing = [i for i in ids if i not in found]
     if missing:
         listed = ", ".join(str(i) for i in dict.fromkeys(missing))
-        raise errors.NotFound(f"Customer not found: {listed}.")
+        raise exceptions.NotFound(f"Customer not found: {listed}.")
     return found
 
 
@@ -140,7 +140,7 @@ def _load(conn: psycopg.Connection, account_id: int, customer_id: int) -> Custom
     """The customer; 404 if it was erased since its id was resolved (reads take no lock)."""
     found = customers.load_customers(conn, account_id, [customer_id])
     if not found:
-        raise errors.NotFound("Customer not found.")
+        raise exceptions.NotFound("Customer not found.")
     return found[0]
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import psycopg
 
-from app import cursors, db, errors
+from app import cursors, db, exceptions
 from app.repositories import custom_attributes, events, tags
 from app.repositories import identity as identity_rows
 from app.repositories.custom_attributes import Attribute
@@ -67,12 +67,12 @@ def define_attribute(account_id: int, name: str, type_: str) -> Attribute:
         if custom_data.room_for_definitions(conn, account_id) <= 0:
             if custom_attributes.types_of(conn, account_id, [name]):
                 return None  # the name exists: a 409 says more than the cap
-            raise errors.ValidationFailed(custom_data.cap_reached(), field="name")
+            raise exceptions.ValidationFailed(custom_data.cap_reached(), field="name")
         return custom_attributes.define(conn, account_id, name, type_, defined=custom_data.EXPLICIT)
 
     created = db.run_in_transaction(work)
     if created is None:
-        raise errors.AlreadyExists(f"A custom attribute named {name!r} already exists.")
+        raise exceptions.AlreadyExists(f"A custom attribute named {name!r} already exists.")
     return created
 
 
@@ -91,7 +91,7 @@ def _cursor_value(after: str | None, key: str, type_: type) -> Any:
         return None
     value = cursors.decode(after).get(key)
     if not isinstance(value, type_) or isinstance(value, bool):
-        raise errors.ValidationFailed("Not a valid cursor.", field="after")
+        raise exceptions.ValidationFailed("Not a valid cursor.", field="after")
     return value
 
 
@@ -107,7 +107,7 @@ def _time_cursor(after: str | None) -> tuple[dt.datetime, int] | None:
     try:
         moment = dt.datetime.fromisoformat(at)
     except ValueError as exc:
-        raise errors.ValidationFailed("Not a valid cursor.", field="after") from exc
+        raise exceptions.ValidationFailed("Not a valid cursor.", field="after") from exc
     if moment.tzinfo is None:
-        raise errors.ValidationFailed("Not a valid cursor.", field="after")
+        raise exceptions.ValidationFailed("Not a valid cursor.", field="after")
     return moment, _cursor_value(after, "id", int)
