@@ -9,7 +9,7 @@ from __future__ import annotations
 import atexit
 import logging
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
@@ -40,6 +40,30 @@ RETRYABLE = (
     pg_errors.UniqueViolation,
     ConcurrentChange,
 )
+
+# Unique constraints that racing writers can trip despite the identifier locks (a merge moving
+# identifiers while another writer adds them): only these make the transaction run again.
+RACE_CONSTRAINTS = frozenset({"profile_identifiers_unique_norm", "profile_identifiers_one_primary"})
+# Any other unique violation is a conflict with existing data, told by constraint name.
+CONFLICTS = {
+    "accounts_name_key": "An account with this name already exists.",
+    "tags_name_key": "A tag with this name already exists.",
+    "profiles_contact_id_key": "A contact with this id already exists.",
+}
+
+
+def retryable(exc: Exception) -> bool:
+    """Whether running the transaction again may succeed (see ``RETRYABLE``)."""
+    if isinstance(exc, pg_errors.UniqueViolation):
+        return exc.diag.constraint_name in RACE_CONSTRAINTS
+    return True
+
+
+def conflict(exc: Exception) -> exceptions.Conflict:
+    """The 409 for a unique violation that no retry can resolve, named by its constraint."""
+    name = getattr(getattr(exc, "diag", None), "constraint_name", None)
+    log.warning("unique violation on %s", name)
+    return exceptions.Conflict(CONFLICTS.get(name, "The request conflicts with existing data."))
 
 
 class Database:
@@ -90,6 +114,41 @@ class Database:
                 self._pool.close()
                 self._pool = None
 
+    def transaction(self, work: Callable[[psycopg.Connection], T], caller: Any = None) -> T:
+        """Run ``work(conn)`` in one transaction, retried a bounded number of times on races.
+
+        Deadlocks, serialization failures, the identifier-race unique violations and profiles
+        merged away by a concurrent writer restart the whole unit of work; with identifier
+        locks in place they are rare, so the bound is small. One that keeps losing is a 409 the
+        client may retry, never a 5xx. The transaction runs in pipeline mode: statements whose
+        results are not read yet travel together. The pooled connection is checked out for
+        this call only: never while a request body is read or a response written.
+        """
+        attempts = max(1, self.config["DB_RETRY_ATTEMPTS"])
+        request_id = getattr(caller, "request_id", None)
+        with translate_db_errors(self.config, request_id), self.pool.connection() as conn:
+            for attempt in range(1, attempts + 1):
+                try:
+                    with conn.pipeline(), conn.transaction():
+                        return work(conn)
+                except RETRYABLE as exc:
+                    if not retryable(exc):
+                        raise conflict(exc) from exc
+                    if attempt == attempts:
+                        raise exceptions.Conflict(
+                            "Concurrent writes kept conflicting; retry."
+                        ) from exc
+                    log.info(
+                        "retrying transaction after %s (attempt %d)", type(exc).__name__, attempt
+                    )
+        raise AssertionError("unreachable")
+
+    def read(self, work: Callable[[psycopg.Connection], T], caller: Any = None) -> T:
+        """Run a read outside an explicit transaction (autocommit), on a short checkout."""
+        request_id = getattr(caller, "request_id", None)
+        with translate_db_errors(self.config, request_id), self.pool.connection() as conn:
+            return work(conn)
+
     def stats(self) -> dict[str, int]:
         """Pool counters for metrics; empty before the pool is first used."""
         return self._pool.get_stats() if self._pool is not None else {}
@@ -116,7 +175,7 @@ def get_db() -> Database:
 
 
 @contextmanager
-def translate_db_errors() -> Iterator[None]:
+def translate_db_errors(config: Mapping[str, Any], request_id: str | None) -> Iterator[None]:
     """Driver errors that mean "database unreachable" become a 503 with Retry-After.
 
     A statement cancelled by ``statement_timeout`` or stopped at a server limit (stack depth,
@@ -128,9 +187,9 @@ def translate_db_errors() -> Iterator[None]:
     except (PoolTimeout, psycopg.OperationalError) as exc:
         sqlstate = getattr(exc, "sqlstate", None) or ""
         if sqlstate == QUERY_CANCELED or sqlstate.startswith(PROGRAM_LIMIT_CLASS):
-            raise _aborted(exc, sqlstate) from exc
+            raise _aborted(exc, sqlstate, config, request_id) from exc
         log.warning("database unavailable: %s", exc)
-        retry_after = str(current_app.config["RETRY_AFTER_SECONDS"])
+        retry_after = str(config["RETRY_AFTER_SECONDS"])
         raise exceptions.ServiceUnavailable(headers={"Retry-After": retry_after}) from exc
 
 
@@ -140,11 +199,12 @@ QUERY_CANCELED = "57014"
 PROGRAM_LIMIT_CLASS = "54"
 
 
-def _aborted(exc: psycopg.OperationalError, sqlstate: str) -> exceptions.QueryAborted:
-    request_id = g.get("request_id")
+def _aborted(
+    exc: psycopg.OperationalError, sqlstate: str, config: Mapping[str, Any], request_id: str | None
+) -> exceptions.QueryAborted:
     log.error("query aborted (request %s): %s", request_id, str(exc).strip())
     if sqlstate == QUERY_CANCELED:
-        timeout = current_app.config["DB_STATEMENT_TIMEOUT_MS"]
+        timeout = config["DB_STATEMENT_TIMEOUT_MS"]
         reason = f"ran longer than the statement timeout ({timeout} ms)"
     else:
         reason = "exceeded a database server limit"
@@ -154,31 +214,18 @@ def _aborted(exc: psycopg.OperationalError, sqlstate: str) -> exceptions.QueryAb
 
 
 def run_in_transaction(work: Callable[[psycopg.Connection], T]) -> T:
-    """Run ``work(conn)`` in one transaction, retried a bounded number of times on races.
-
-    Deadlocks, serialization failures, unique violations and profiles merged away by a
-    concurrent writer restart the whole unit of work; with identifier locks in place they are
-    rare, so the bound is small. One that keeps losing is a 409 the client may retry, never a
-    5xx. The pooled connection is checked out for this call only: never while a request body
-    is read or a response written.
-    """
-    attempts = max(1, current_app.config["DB_RETRY_ATTEMPTS"])
-    with translate_db_errors(), get_db().pool.connection() as conn:
-        for attempt in range(1, attempts + 1):
-            try:
-                with conn.transaction():
-                    return work(conn)
-            except RETRYABLE as exc:
-                if attempt == attempts:
-                    raise exceptions.Conflict("Concurrent writes kept conflicting; retry.") from exc
-                log.info("retrying transaction after %s (attempt %d)", type(exc).__name__, attempt)
-    raise AssertionError("unreachable")
+    """``Database.transaction`` of the current app (for use cases not yet given a context)."""
+    return get_db().transaction(work, _Caller(g.get("request_id")))
 
 
 def fetch(work: Callable[[psycopg.Connection], T]) -> T:
-    """Run a read outside an explicit transaction (autocommit), on a short checkout."""
-    with translate_db_errors(), get_db().pool.connection() as conn:
-        return work(conn)
+    """``Database.read`` of the current app (for use cases not yet given a context)."""
+    return get_db().read(work, _Caller(g.get("request_id")))
+
+
+class _Caller:
+    def __init__(self, request_id: str | None) -> None:
+        self.request_id = request_id
 
 
 def connect(conninfo: str, **kwargs: Any) -> psycopg.Connection:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import uuid
 
-from flask import g
 from flask.views import MethodView
 
+from app.api.context import context, settings
 from app.api.parsing import Blueprint
 from app.api.responses import AUTHENTICATED, WITH_BODY, error_responses
 from app.api.schemas.contacts import (
@@ -16,6 +16,7 @@ from app.api.schemas.contacts import (
     ContactUpsertSchema,
 )
 from app.services import contacts
+from app.services.context import read, write
 
 blp = Blueprint(
     "partner-contacts",
@@ -48,7 +49,8 @@ class Contacts(MethodView):
         request is idempotent. When `external_id` and `email` belong to two different contacts,
         they are one person: the two are merged and the survivor is returned (200).
         """
-        contact, created = contacts.upsert_contact(g.account.id, data)
+        prepared = contacts.prepare_contact(settings(), data)
+        contact, created = write(context(), contacts.upsert_contact, prepared)
         return (contact, 201) if created else contact
 
 
@@ -61,4 +63,4 @@ class ContactById(MethodView):
 
         404 for an unknown id, an id of another account, or a path that is not a UUID.
         """
-        return contacts.get_contact(g.account.id, contact_id)
+        return read(context(), contacts.get_contact, contact_id)

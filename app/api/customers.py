@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from flask import g, jsonify
+from flask import jsonify
 from flask.views import MethodView
 
+from app.api import context as api_context
 from app.api.parsing import Blueprint
 from app.api.responses import AUTHENTICATED, WITH_BODY, error_responses
 from app.api.schemas.customer_queries import (
@@ -20,7 +21,7 @@ from app.api.schemas.customers import (
     UntagSchema,
 )
 from app.api.schemas.examples import BATCH_EXAMPLE, CREATE_EXAMPLE, CUSTOMER_EXAMPLE
-from app.services import customer_queries, customers
+from app.services import context, customer_queries, customers
 
 RESOLVED = (
     "The userId or email already belonged to a customer: the request resolved to that person, "
@@ -34,6 +35,11 @@ blp = Blueprint(
     description="HelpCrunch-compatible customers: one profile per person, shared with the "
     "partner contacts API.",
 )
+
+
+def _update_one(data: dict, customer_id: int):
+    prepared = customers.prepare_customer(api_context.settings(), data, named=customer_id)
+    return context.write(api_context.context(), customers.update_customers, [prepared])[0]
 
 
 def _page(found: tuple) -> dict:
@@ -54,8 +60,7 @@ class Customers(MethodView):
         filters `email`, `phone`, `userId`, `tag`, and keyset pagination with `after` (the
         `nextCursor` of the previous page) for walking large accounts.
         """
-        conditions = customer_queries.exact_filters(args)
-        return _page(customer_queries.find(g.account.id, conditions, **_paging(args)))
+        return _page(context.read(api_context.context(), customer_queries.find, **args))
 
     @blp.arguments(CustomerWriteSchema, example=CREATE_EXAMPLE, required=False)
     @blp.response(201, CustomerSchema, description="A new customer was created.",
@@ -70,12 +75,11 @@ class Customers(MethodView):
         are added, but nothing is cleared and `unsubscribed`/`blocked` are never turned off.
         When the identifiers name several customers, they are merged first.
         """
-        customer, created = customers.create_customer(g.account.id, data)
+        prepared = customers.prepare_customer(api_context.settings(), data)
+        customer, created = context.write(
+            api_context.context(), customers.create_customer, prepared
+        )
         return (customer, 201) if created else (customer, 200)
-
-
-def _paging(args: dict) -> dict:
-    return {k: args[k] for k in ("sort", "order", "limit", "offset", "after") if k in args}
 
 
 @blp.route("/search")
@@ -102,9 +106,7 @@ class CustomersSearch(MethodView):
         (contains, case-insensitive), `!~` (does not contain). `customers.tagsData` takes a list
         of `{name}`, all of which must be present.
         """
-        any_of = body["comparison"].upper() == "OR"
-        found = customer_queries.find(g.account.id, body["filter"], any_of=any_of, **_paging(body))
-        return _page(found)
+        return _page(context.read(api_context.context(), customer_queries.find, **body))
 
 
 @blp.route("/batch")
@@ -120,7 +122,13 @@ class CustomersBatch(MethodView):
         naming it (`[i].field`), any unknown id a 404 naming it, and nothing is written. The
         answer is the updated customers, in request order.
         """
-        return customers.update_customers(g.account.id, items)
+        prepared = [
+            customers.prepare_customer(
+                api_context.settings(), item, named=item["customer"], prefix=f"[{i}]."
+            )
+            for i, item in enumerate(items)
+        ]
+        return context.write(api_context.context(), customers.update_customers, prepared)
 
 
 @blp.route("/<int:customer_id>")
@@ -129,7 +137,7 @@ class CustomerById(MethodView):
     @error_responses(blp, *AUTHENTICATED, 404)
     def get(self, customer_id: int):
         """Get a customer"""
-        return customers.get_customer(g.account.id, customer_id)
+        return context.read(api_context.context(), customers.get_customer, customer_id)
 
     @blp.arguments(CustomerWriteSchema, example=CREATE_EXAMPLE, required=False)
     @blp.response(200, CustomerSchema, example=CUSTOMER_EXAMPLE)
@@ -140,9 +148,7 @@ class CustomerById(MethodView):
         Same as PATCH: fields left out keep their value, `null` clears, a value replaces (real
         clients send partial PUT bodies).
         """
-        return customers.update_customers(
-            g.account.id, [{**data, "customer": customer_id}], batch=False
-        )[0]
+        return _update_one(data, customer_id)
 
     @blp.arguments(CustomerWriteSchema, example=CREATE_EXAMPLE, required=False)
     @blp.response(200, CustomerSchema, example=CUSTOMER_EXAMPLE)
@@ -152,9 +158,7 @@ class CustomerById(MethodView):
 
         Fields left out keep their value, `null` clears, a value replaces.
         """
-        return customers.update_customers(
-            g.account.id, [{**data, "customer": customer_id}], batch=False
-        )[0]
+        return _update_one(data, customer_id)
 
     @blp.response(200, description='The JSON string `"Ok"`.', example="Ok")
     @error_responses(blp, *AUTHENTICATED, 404)
@@ -165,7 +169,7 @@ class CustomerById(MethodView):
         erasure). The id then answers 404; a later write with the same email creates a new
         customer. Answers `"Ok"`, as the mimicked API does.
         """
-        customers.delete_customer(g.account.id, customer_id)
+        context.write(api_context.context(), customers.delete_customer, customer_id)
         return jsonify("Ok")
 
 
@@ -182,7 +186,9 @@ class CustomerTags(MethodView):
         Adds the tags and keeps the others. Unknown tags are created (default color
         `#c377e0`); a color sent for an existing tag recolors it.
         """
-        return customers.tag_customer(g.account.id, customer_id, data["tags"])
+        return context.write(
+            api_context.context(), customers.tag_customer, customer_id, data["tags"]
+        )
 
     @blp.arguments(UntagSchema, example={"tags": [{"name": "Lead"}]})
     @blp.response(200, CustomerSchema, example=CUSTOMER_EXAMPLE)
@@ -193,4 +199,4 @@ class CustomerTags(MethodView):
         A DELETE with a JSON body naming the tags to remove (case-insensitive).
         """
         names = [tag["name"] for tag in data["tags"]]
-        return customers.untag_customer(g.account.id, customer_id, names)
+        return context.write(api_context.context(), customers.untag_customer, customer_id, names)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from flask import g
 from flask.views import MethodView
 
+from app.api import context as api_context
 from app.api.parsing import Blueprint
 from app.api.responses import AUTHENTICATED, WITH_BODY, error_responses
 from app.api.schemas.extras import (
@@ -18,7 +18,7 @@ from app.api.schemas.extras import (
     PageArgsSchema,
     TagPageSchema,
 )
-from app.services import extras
+from app.services import context, extras
 
 blp = Blueprint(
     "customer-extras",
@@ -41,7 +41,8 @@ class Events(MethodView):
 
         Events belong to the person and are listed newest first under the customer.
         """
-        return extras.add_event(g.account.id, data["customer"], data["name"], data["data"])
+        ctx = api_context.context()
+        return context.write(ctx, extras.add_event, data["customer"], data["name"], data["data"])
 
 
 @blp.route("/customers/<int:customer_id>/events")
@@ -51,8 +52,9 @@ class CustomerEvents(MethodView):
     @error_responses(blp, *AUTHENTICATED, 404, 422)
     def get(self, args: dict, customer_id: int):
         """List a customer's events (ours), newest first"""
-        rows, cursor = extras.list_events(
-            g.account.id, customer_id, args.get("after"), args["limit"]
+        ctx = api_context.context()
+        rows, cursor = context.read(
+            ctx, extras.list_events, customer_id, args.get("after"), args["limit"]
         )
         return {"data": rows, "nextCursor": cursor}
 
@@ -70,8 +72,9 @@ class CustomerMerges(MethodView):
         identifier that matched, the request that caused it, and a snapshot of the merged
         profile as it was. A merged-away id shows its survivor's history.
         """
-        rows, cursor = extras.list_merges(
-            g.account.id, customer_id, args.get("after"), args["limit"]
+        ctx = api_context.context()
+        rows, cursor = context.read(
+            ctx, extras.list_merges, customer_id, args.get("after"), args["limit"]
         )
         return {"data": rows, "nextCursor": cursor}
 
@@ -83,7 +86,8 @@ class Tags(MethodView):
     @error_responses(blp, *AUTHENTICATED, 422)
     def get(self, args: dict):
         """List the account's tags with their colors (ours)"""
-        rows, cursor = extras.list_tags(g.account.id, args.get("after"), args["limit"])
+        ctx = api_context.context()
+        rows, cursor = context.read(ctx, extras.list_tags, args.get("after"), args["limit"])
         return {"data": rows, "nextCursor": cursor}
 
 
@@ -98,12 +102,14 @@ class CustomAttributes(MethodView):
         Types: `string` and `text` (at most 1,024 characters), `number`, `boolean`, `date`
         (returned as an integer UNIX timestamp), `url`. 409 `already_exists` for a taken name.
         """
-        return extras.define_attribute(g.account.id, data["name"], data["type"]), 201
+        ctx = api_context.context()
+        return context.write(ctx, extras.define_attribute, data["name"], data["type"]), 201
 
     @blp.arguments(PageArgsSchema, location="query")
     @blp.response(200, CustomAttributePageSchema)
     @error_responses(blp, *AUTHENTICATED, 422)
     def get(self, args: dict):
         """List custom attributes (ours)"""
-        rows, cursor = extras.list_attributes(g.account.id, args.get("after"), args["limit"])
+        ctx = api_context.context()
+        rows, cursor = context.read(ctx, extras.list_attributes, args.get("after"), args["limit"])
         return {"data": rows, "nextCursor": cursor}

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from flask import current_app
+from flask import current_app, g
 from flask.views import MethodView
 
 import marshmallow as ma
 
-from app import db, errors, migrations
+from app import errors
 from app.api.parsing import Blueprint
 from app.api.responses import error_responses
+from app.db import get_db
+from app.services import health
 
 blp = Blueprint("health", __name__, description="Probes for load balancers and orchestrators.")
 
@@ -34,7 +36,7 @@ class Ready(MethodView):
     @error_responses(blp, 503)
     def get(self):
         """Readiness: the database answers and every migration is applied"""
-        pending = db.fetch(migrations.pending)
+        pending = health.readiness(get_db(), g.get("request_id"))
         if pending:
             raise errors.ServiceUnavailable(
                 f"{len(pending)} migration(s) not applied yet.",

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 
 import psycopg
 
-from app.identity import Holder, Identifier, Kind
+from app.identity import Identifier
 from app.sql import queries
 
 q = queries("identifiers")
@@ -26,39 +26,3 @@ def lock_identifiers(
     keys = sorted({lock_key(account_id, i.kind, i.norm) for i in identifiers if i.norm})
     if keys:
         conn.execute(q["lock_identifiers"], {"keys": keys})
-
-
-def find_holders(
-    conn: psycopg.Connection, account_id: int, identifiers: Iterable[Identifier]
-) -> list[Holder]:
-    wanted = [i for i in identifiers if i.norm is not None]
-    if not wanted:
-        return []
-    params = {
-        "account_id": account_id,
-        "kinds": [str(i.kind) for i in wanted],
-        "norms": [i.norm for i in wanted],
-    }
-    rows = conn.execute(q["find_holders"], params).fetchall()
-    return [Holder(profile_id=pid, kind=Kind(kind), norm=norm) for pid, kind, norm in rows]
-
-
-def insert_identifier(
-    conn: psycopg.Connection,
-    account_id: int,
-    profile_id: int,
-    identifier: Identifier,
-    *,
-    primary: bool,
-) -> None:
-    conn.execute(
-        q["insert_identifier"],
-        {
-            "account_id": account_id,
-            "profile_id": profile_id,
-            "kind": str(identifier.kind),
-            "value": identifier.value,
-            "value_norm": identifier.norm,
-            "is_primary": primary,
-        },
-    )

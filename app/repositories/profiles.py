@@ -1,20 +1,62 @@
-"""Person profiles: one row per person, shown by both APIs."""
+"""Person profiles: one row per person, shown by both APIs.
+
+The profile's columns are declared once, in ``COLUMNS``: the set-based write below, the read
+models (``SELECT_COLUMNS``) and the merge facts are built from that one list.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import psycopg
+from psycopg import sql
 from psycopg.rows import class_row
-from psycopg.types.json import Jsonb
 
 from app import text
 from app.sql import queries
 
 q = queries("profiles")
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str  # the SQL type a JSON value is cast to
+    folded: bool = False  # searched case-insensitively through an `x_fold` copy (app/text.py)
+
+
+COLUMNS = (
+    Column("name", "text", folded=True),
+    Column("professional_id", "uuid"),
+    Column("company", "text", folded=True),
+    Column("first_seen", "timestamptz"),
+    Column("last_seen", "timestamptz"),
+    Column("region_code", "text", folded=True),
+    Column("country_code", "text", folded=True),
+    Column("city", "text", folded=True),
+    Column("unsubscribed", "boolean"),
+    Column("blocked", "boolean"),
+    Column("source", "text"),
+    Column("referer", "text"),
+    Column("last_page", "text"),
+    Column("locale", "text"),
+    Column("created_from", "text"),
+    Column("integration_id", "text"),
+    Column("notes", "text"),
+)
+NAMES = tuple(c.name for c in COLUMNS)
+FOLDED = tuple(c.name for c in COLUMNS if c.folded)
+# Not null in the table: a write that clears them sets false.
+FLAGS = tuple(c.name for c in COLUMNS if c.type == "boolean")
+# `p.name, p.professional_id, ...` for the read models.
+SELECT_COLUMNS = ", ".join(f"p.{name}" for name in NAMES)
+# Derived copies: never part of a snapshot or an answer.
+FOLD_COLUMNS = tuple(f"{name}_fold" for name in FOLDED)
 
 
 @dataclass(frozen=True)
@@ -30,54 +72,87 @@ class Contact:
     external_id: str | None
 
 
-# Columns update_profile can set; every write of either API goes through it.
-COLUMNS = (
-    "name", "professional_id", "company", "first_seen", "last_seen", "region_code",
-    "country_code", "city", "unsubscribed", "blocked", "source", "referer", "last_page",
-    "locale", "created_from", "integration_id", "notes",
-)  # fmt: skip
+@dataclass
+class ProfileWrite:
+    """One profile's share of a set-based write: the columns it sets (absent ones keep their
+    value) and its custom data change (``remove`` first, then ``set``; ``clear`` empties)."""
+
+    id: int
+    new: bool = False
+    fields: dict[str, Any] | None = None
+    custom_set: dict[str, Any] | None = None
+    custom_remove: Sequence[str] = ()
+    custom_clear: bool = False
 
 
-# Text columns searched case-insensitively: each has an `x_fold` copy (app/text.py).
-FOLDED = ("name", "company", "city", "country_code", "region_code")
+def _json(value: Any) -> Any:
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    return value
 
 
-def insert_profile(conn: psycopg.Connection, account_id: int) -> int:
-    """A new, empty profile; the caller fills it with ``update_profile``."""
-    return conn.execute(q["insert_profile"], {"account_id": account_id}).fetchone()[0]
-
-
-def update_profile(
-    conn: psycopg.Connection,
-    account_id: int,
-    profile_id: int,
-    fields: dict[str, Any],
-    *,
-    custom_data_set: dict[str, Any] | None = None,
-    custom_data_remove: list[str] | None = None,
-    clear_custom_data: bool = False,
-) -> None:
-    """Set the columns present in ``fields``; absent ones keep their value."""
-    unknown = set(fields) - set(COLUMNS)
+def row(write: ProfileWrite) -> dict[str, Any]:
+    fields = write.fields or {}
+    unknown = set(fields) - set(NAMES)
     if unknown:
         raise ValueError(f"not profile columns: {sorted(unknown)}")
-    params: dict[str, Any] = {
-        "account_id": account_id,
-        "id": profile_id,
-        "custom_data_set": Jsonb(custom_data_set or {}),
-        "custom_data_remove": custom_data_remove or [],
-        "clear_custom_data": clear_custom_data,
-    }
-    for name in COLUMNS:
-        params[f"set_{name}"] = name in fields
-        params[name] = fields.get(name)
+    f = {name: _json(value) for name, value in fields.items()}
     for name in FOLDED:
-        params[f"{name}_fold"] = text.fold_or_none(fields.get(name))
-    conn.execute(q["update_profile"], params)
+        if name in fields:
+            f[f"{name}_fold"] = text.fold_or_none(fields[name])
+    return {
+        "id": write.id,
+        "new": write.new,
+        "f": f,
+        "cd_set": write.custom_set or {},
+        "cd_remove": list(write.custom_remove),
+        "cd_clear": write.custom_clear,
+    }
+
+
+def _value(name: str, type_: str) -> sql.Composable:
+    value = sql.SQL("(w.f->>{})").format(sql.Literal(name))
+    if type_ != "text":
+        value = value + sql.SQL("::") + sql.SQL(type_)
+    return sql.SQL("coalesce({}, false)").format(value) if name in FLAGS else value
+
+
+def write_fragments() -> dict[str, sql.Composable]:
+    """The column lists of the set-based profile write (``apply_writes`` in writes.sql), from
+    ``COLUMNS``: the insert's columns and values, and the update's assignments."""
+    targets = [(c.name, c.type) for c in COLUMNS] + [(name, "text") for name in FOLD_COLUMNS]
+    return {
+        "insert_columns": sql.SQL(", ").join(sql.Identifier(name) for name, _ in targets),
+        "insert_values": sql.SQL(", ").join(_value(name, type_) for name, type_ in targets),
+        "assignments": sql.SQL(",\n        ").join(
+            sql.SQL("{col} = CASE WHEN w.f ? {key} THEN {value} ELSE p.{col} END").format(
+                col=sql.Identifier(name), key=sql.Literal(name), value=_value(name, type_)
+            )
+            for name, type_ in targets
+        ),
+    }
+
+
+def new_ids(conn: psycopg.Connection, count: int) -> list[int]:
+    """Ids for profiles about to be created (from the service-wide sequence)."""
+    if count <= 0:
+        return []
+    return conn.execute(q["new_ids"], {"count": count}).fetchone()[0]
+
+
+def get_contacts(
+    conn: psycopg.Connection, account_id: int, profile_ids: Sequence[int]
+) -> list[Contact]:
+    """The partner API's view of these profiles, in the order of ``profile_ids``."""
+    params = {"account_id": account_id, "ids": list(profile_ids)}
+    with conn.cursor(row_factory=class_row(Contact)) as cur:
+        rows = cur.execute(q["get_contacts"], params).fetchall()
+    by_id = {row.id: row for row in rows}
+    return [by_id[i] for i in profile_ids if i in by_id]
 
 
 def get_contact(conn: psycopg.Connection, account_id: int, profile_id: int) -> Contact | None:
-    with conn.cursor(row_factory=class_row(Contact)) as cur:
-        return cur.execute(
-            q["get_contact"], {"account_id": account_id, "id": profile_id}
-        ).fetchone()
+    found = get_contacts(conn, account_id, [profile_id])
+    return found[0] if found else None

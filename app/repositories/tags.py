@@ -17,18 +17,25 @@ def ensure_tags(
     conn: psycopg.Connection, account_id: int, tags: Sequence[tuple[str, str | None]]
 ) -> list[int]:
     """Ids of the named tags, creating missing ones; a given color recolors an existing tag."""
-    return ensure_tag_lists(conn, account_id, [tags])[0]
+    [norms] = ensure_tag_lists(conn, account_id, [tags])
+    if not norms:
+        return []
+    params = {"account_id": account_id, "names_norm": norms}
+    ids = dict(conn.execute(q["tag_ids"], params).fetchall())
+    return [ids[norm] for norm in norms if norm in ids]
 
 
 def ensure_tag_lists(
     conn: psycopg.Connection, account_id: int, lists: Sequence[Sequence[tuple[str, str | None]]]
-) -> list[list[int]]:
+) -> list[list[str]]:
     """``ensure_tags`` for several writes of one transaction at once (a batch), as if applied
-    one after the other; the ids each write names, by write.
+    one after the other; the normalized names each write names, by write (writes link tags
+    by normalized name, in the statement that follows).
 
     Tag rows are written in one pass, in the order of their normalized names: every writer
     takes its tag row locks in that one order, and only once per transaction, so writers
-    sharing tags never wait on each other in a cycle.
+    sharing tags never wait on each other in a cycle. Nothing is read back: one statement,
+    two when a color is sent.
     """
     writes = [_latest(tags) for tags in lists]
     combined: dict[str, tuple[str, str | None]] = {}
@@ -39,22 +46,21 @@ def ensure_tag_lists(
                 combined[norm] = (previous[0], previous[1] if color is None else color)
             else:
                 combined[norm] = (name, color)
-    if not combined:
-        return [[] for _ in writes]
-    ordered = sorted(combined)  # the lock order
-    params = {
-        "account_id": account_id,
-        "names": [combined[norm][0] for norm in ordered],
-        "colors": [combined[norm][1] for norm in ordered],
-        "default_color": DEFAULT_COLOR,
-        "names_norm": ordered,
-    }
-    # Insert first, then recolor: a recolor's row locks must not be held while inserting (an
-    # insert waits for a concurrent recolor of the same name).
-    conn.execute(q["insert_tags"], params)
-    conn.execute(q["recolor_tags"], params)
-    ids = dict(conn.execute(q["tag_ids"], params).fetchall())
-    return [[ids[norm] for norm in latest if norm in ids] for latest in writes]
+    if combined:
+        ordered = sorted(combined)  # the lock order
+        params = {
+            "account_id": account_id,
+            "names": [combined[norm][0] for norm in ordered],
+            "colors": [combined[norm][1] for norm in ordered],
+            "default_color": DEFAULT_COLOR,
+            "names_norm": ordered,
+        }
+        # Insert first, then recolor: a recolor's row locks must not be held while inserting
+        # (an insert waits for a concurrent recolor of the same name).
+        conn.execute(q["insert_tags"], params)
+        if any(color is not None for _, color in combined.values()):
+            conn.execute(q["recolor_tags"], params)
+    return [list(latest) for latest in writes]
 
 
 def _latest(tags: Sequence[tuple[str, str | None]]) -> dict[str, tuple[str, str | None]]:
@@ -69,14 +75,6 @@ def _latest(tags: Sequence[tuple[str, str | None]]) -> dict[str, tuple[str, str 
 
 def attach(conn: psycopg.Connection, account_id: int, profile_id: int, tag_ids: list[int]) -> None:
     params = {"account_id": account_id, "profile_id": profile_id, "tag_ids": tag_ids}
-    conn.execute(q["attach_tags"], params)
-
-
-def set_exactly(
-    conn: psycopg.Connection, account_id: int, profile_id: int, tag_ids: list[int]
-) -> None:
-    params = {"account_id": account_id, "profile_id": profile_id, "tag_ids": tag_ids}
-    conn.execute(q["detach_tags_except"], params)
     conn.execute(q["attach_tags"], params)
 
 

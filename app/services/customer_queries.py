@@ -1,21 +1,24 @@
 """Listing and searching customers: filters, sorting, offset and keyset pagination.
 
-The fields and operators a search accepts are declared once here; the API schema validates
-against them and the repository turns them into one parameterized SQL statement.
+A search is a list of ``Condition``s on field kinds (id, date, text, identifier, tags) and
+their targets (a profiles column or an identifier kind); the operators each kind accepts are
+declared here, the public field names that stand for them in the HTTP layer. The repository
+turns the conditions into one parameterized SQL statement.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-from flask import current_app
+import psycopg
 
-from app import bounds, cursors, db, exceptions, identity, text
+from app import bounds, cursors, exceptions, identity, text
 from app.identity import Kind
 from app.repositories import customer_search, customers
 from app.repositories.customers import Customer
+from app.services.context import Context
 from app.values import is_digits, parse_timestamp
 
 # Field kinds and the operators each accepts.
@@ -26,51 +29,27 @@ OPERATORS = {
     "identifier": ("=", "!=", "~", "!~"),
     "tags": ("=",),
 }
-
-
-@dataclass(frozen=True)
-class Field:
-    kind: str
-    target: str  # a profiles column, or an identifier kind
-
-
-FIELDS = {
-    "customers.id": Field("id", "id"),
-    "customers.name": Field("text", "name"),
-    "customers.company": Field("text", "company"),
-    "customers.countryCode": Field("text", "country_code"),
-    "customers.city": Field("text", "city"),
-    "customers.regionCode": Field("text", "region_code"),
-    "customers.email": Field("identifier", Kind.EMAIL),
-    "customers.phone": Field("identifier", Kind.PHONE),
-    "customers.userId": Field("identifier", Kind.EXTERNAL_ID),
-    "customers.tagsData": Field("tags", "tags"),
-    "customers.firstSeen": Field("date", "first_seen"),
-    "customers.lastSeen": Field("date", "last_seen"),
-    "customers.createdAt": Field("date", "created_at"),
-}
-# `customer.` (singular) is what one published client sends.
-SORTS = {
-    f"{prefix}.{name}": column
-    for prefix in ("customers", "customer")
-    for name, column in (("firstSeen", "first_seen"), ("lastSeen", "last_seen"))
-}
+# The columns a page can be sorted by (nulls last, then id).
+SORT_COLUMNS = ("id", "first_seen", "last_seen")
 
 
 @dataclass(frozen=True)
 class Condition:
+    """One filter: ``value`` as ``coerce`` returns it. An identifier compared with ``=`` or
+    ``!=`` is normalized by ``find``, in the caller's phone region."""
+
     kind: str
-    target: str
+    target: str  # a profiles column, or an identifier kind
     operator: str
     value: Any
 
 
-def coerce(field: Field, operator: str, value: Any) -> Any:
+def coerce(kind: str, operator: str, value: Any) -> Any:
     """The value in the form SQL compares, or ValueError naming the expected type."""
-    if field.kind in ("id", "date"):
-        number = parse_timestamp(value) if field.kind == "date" else _integer(value)
-        return dt.datetime.fromtimestamp(number, dt.UTC) if field.kind == "date" else number
-    if field.kind == "tags":
+    if kind in ("id", "date"):
+        number = parse_timestamp(value) if kind == "date" else _integer(value)
+        return dt.datetime.fromtimestamp(number, dt.UTC) if kind == "date" else number
+    if kind == "tags":
         if (
             not isinstance(value, list)
             or not value
@@ -89,12 +68,16 @@ def coerce(field: Field, operator: str, value: Any) -> Any:
         raise ValueError("Must be a non-empty string.")
     if len(value) > bounds.MAX_FILTER_VALUE_LENGTH:
         raise ValueError(f"At most {bounds.MAX_FILTER_VALUE_LENGTH} characters.")
-    if field.kind == "identifier" and operator in ("=", "!="):
-        norm = identity.identifier(
-            Kind(field.target), value, region=current_app.config["DEFAULT_PHONE_REGION"]
-        ).norm
-        return norm if norm is not None else value
     return value
+
+
+def _normalized(condition: Condition, region: str) -> Condition:
+    """An identifier equality compares normalized forms; one that never matches keeps its
+    value (and so matches nothing)."""
+    if condition.kind != "identifier" or condition.operator not in ("=", "!="):
+        return condition
+    norm = identity.identifier(Kind(condition.target), condition.value, region=region).norm
+    return replace(condition, value=norm) if norm is not None else condition
 
 
 def _integer(value: Any) -> int:
@@ -105,52 +88,35 @@ def _integer(value: Any) -> int:
     return value
 
 
-def exact_filters(args: dict[str, Any]) -> list[Condition]:
-    """The list endpoint's own exact filters: email, phone, userId, tag."""
-    wanted = {"email": "customers.email", "phone": "customers.phone", "user_id": "customers.userId"}
-    conditions = []
-    for key, name in wanted.items():
-        if key in args:
-            field = FIELDS[name]
-            conditions.append(
-                Condition(field.kind, field.target, "=", coerce(field, "=", args[key]))
-            )
-    if "tag" in args:
-        conditions.append(Condition("tags", "tags", "=", [text.fold(args["tag"])]))
-    return conditions
-
-
 def find(
-    account_id: int,
+    conn: psycopg.Connection,
+    ctx: Context,
     conditions: list[Condition],
     *,
     any_of: bool = False,
-    sort: str | None = None,
+    sort_by: str = "id",
     order: str = "asc",
     limit: int = 20,
     offset: int = 0,
     after: str | None = None,
 ) -> tuple[list[Customer], int, str | None]:
     """A page of customers, the total matching, and the cursor of the next page."""
-    column = SORTS[sort] if sort else "id"
+    if sort_by not in SORT_COLUMNS:
+        raise ValueError(f"not a sort column: {sort_by!r}")
     descending = order.lower() == "desc"
-    keyset = _keyset(after, column, descending)
+    keyset = _keyset(after, sort_by, descending)
+    region = ctx.settings.region
     query = customer_search.Query(
-        conditions=conditions, any_of=any_of, column=column, descending=descending,
-        limit=limit + 1, offset=0 if keyset else offset, keyset=keyset,
+        conditions=[_normalized(c, region) for c in conditions], any_of=any_of, column=sort_by,
+        descending=descending, limit=limit + 1, offset=0 if keyset else offset, keyset=keyset,
     )  # fmt: skip
-
-    def work(conn: Any) -> tuple[list[Customer], int, list[tuple[int, Any]]]:
-        total, rows = customer_search.find_ids(conn, account_id, query)
-        page = rows[:limit]
-        return customers.load_customers(conn, account_id, [r[0] for r in page]), total, rows
-
-    found, total, rows = db.fetch(work)
+    total, rows = customer_search.find_ids(conn, ctx.account_id, query)
+    found = customers.load_customers(conn, ctx.account_id, [r[0] for r in rows[:limit]])
     next_cursor = None
     if len(rows) > limit:
         last_id, last_value = rows[limit - 1]
         value = last_value.isoformat() if isinstance(last_value, dt.datetime) else last_value
-        next_cursor = cursors.encode({"c": column, "d": descending, "v": value, "id": last_id})
+        next_cursor = cursors.encode({"c": sort_by, "d": descending, "v": value, "id": last_id})
     return found, total, next_cursor
 
 

@@ -2,11 +2,11 @@
 
 A file holds blocks of the form::
 
-    -- find_holders --
+    -- lock_identifiers --
     -- One line saying what the statement is for.
     SELECT ...
 
-Repositories then run ``queries("identifiers")["find_holders"]`` with ``%(name)s`` parameters.
+Repositories then run ``queries("identifiers")["lock_identifiers"]`` with ``%(name)s`` parameters.
 """
 
 from __future__ import annotations

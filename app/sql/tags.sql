@@ -35,12 +35,6 @@ INSERT INTO profile_tags (account_id, profile_id, tag_id)
 SELECT %(account_id)s, %(profile_id)s, unnest(%(tag_ids)s::bigint[])
 ON CONFLICT DO NOTHING;
 
--- detach_tags_except --
--- Remove every tag of a customer but these (an empty list removes all).
-DELETE FROM profile_tags
-WHERE account_id = %(account_id)s AND profile_id = %(profile_id)s
-  AND NOT (tag_id = ANY(%(tag_ids)s::bigint[]));
-
 -- detach_tags_named --
 -- Remove the named tags from a customer (folded names: case-insensitive).
 DELETE FROM profile_tags pt USING tags t

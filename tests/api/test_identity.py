@@ -450,7 +450,7 @@ def test_phone_shared_limit_a_phone_held_by_many_distinct_people_stops_merging(l
         return response
 
     phone, digits = "+1 628 555 0147", "6285550147"
-    caplog.set_level(logging.WARNING, logger="app.services.identity")
+    caplog.set_level(logging.WARNING, logger="app.services.resolution")
     holders = [
         post({"name": name, "phone": phone}).get_json()
         for name in ("Ann Lee", "Bob Stone", "Carl Diaz")

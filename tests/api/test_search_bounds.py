@@ -89,13 +89,14 @@ def test_a_statement_timeout_is_a_500_naming_the_request_id_not_a_503(make_app, 
 
 @pytest.mark.parametrize("exc", [pg_errors.StatementTooComplex, pg_errors.ProgramLimitExceeded])
 def test_a_server_limit_is_a_500_query_aborted_not_a_503(app, exc) -> None:
-    with app.test_request_context(), pytest.raises(errors.QueryAborted) as raised:
-        with db.translate_db_errors():
+    with pytest.raises(errors.QueryAborted) as raised:
+        with db.translate_db_errors(app.config, "req-42"):
             raise exc("stack depth limit exceeded")
     assert "server limit" in raised.value.message
+    assert "req-42" in raised.value.message
 
 
 def test_an_unreachable_database_is_still_a_503(app) -> None:
-    with app.test_request_context(), pytest.raises(errors.ServiceUnavailable):
-        with db.translate_db_errors():
+    with pytest.raises(errors.ServiceUnavailable):
+        with db.translate_db_errors(app.config, None):
             raise psycopg.OperationalError("connection refused")

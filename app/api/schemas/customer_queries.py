@@ -1,16 +1,52 @@
-"""Schemas of the customer list (``GET /v1/customers``) and search (``POST .../search``)."""
+"""Schemas of the customer list (``GET /v1/customers``) and search (``POST .../search``).
+
+The HelpCrunch field and sort names live here, in the HTTP layer: each schema loads into the
+keyword arguments of ``services.customer_queries.find`` (``conditions``, ``any_of``,
+``sort_by``, paging), so the service sees only kinds, targets and operators.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import marshmallow as ma
 
-from app import bounds
+from app import bounds, text
 from app.api.schemas.common import BaseSchema
 from app.api.schemas.customers import CustomerSchema
 from app.api.schemas.fields import WholeNumber
-from app.services.customer_queries import FIELDS, OPERATORS, SORTS, Condition, coerce
+from app.identity import Kind
+from app.services.customer_queries import OPERATORS, Condition, coerce
+
+
+class SearchField(NamedTuple):
+    kind: str  # a key of services.customer_queries.OPERATORS
+    target: str  # a profiles column, or an identifier kind
+
+
+FIELDS = {
+    "customers.id": SearchField("id", "id"),
+    "customers.name": SearchField("text", "name"),
+    "customers.company": SearchField("text", "company"),
+    "customers.countryCode": SearchField("text", "country_code"),
+    "customers.city": SearchField("text", "city"),
+    "customers.regionCode": SearchField("text", "region_code"),
+    "customers.email": SearchField("identifier", Kind.EMAIL),
+    "customers.phone": SearchField("identifier", Kind.PHONE),
+    "customers.userId": SearchField("identifier", Kind.EXTERNAL_ID),
+    "customers.tagsData": SearchField("tags", "tags"),
+    "customers.firstSeen": SearchField("date", "first_seen"),
+    "customers.lastSeen": SearchField("date", "last_seen"),
+    "customers.createdAt": SearchField("date", "created_at"),
+}
+# `customer.` (singular) is what one published client sends.
+SORTS = {
+    f"{prefix}.{name}": column
+    for prefix in ("customers", "customer")
+    for name, column in (("firstSeen", "first_seen"), ("lastSeen", "last_seen"))
+}
+# The list endpoint's exact identifier filters: loaded argument -> identifier kind.
+EXACT = {"email": Kind.EMAIL, "phone": Kind.PHONE, "user_id": Kind.EXTERNAL_ID}
 
 ORDER = ma.validate.OneOf(("asc", "desc"))
 NON_EMPTY = ma.validate.Length(min=1, max=bounds.MAX_FILTER_VALUE_LENGTH)
@@ -42,8 +78,10 @@ class _Paging(BaseSchema):
         ORDER(value.lower())
 
     @ma.post_load
-    def _normalize_order(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+    def _paging(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
         data["order"] = data["order"].lower()
+        if "sort" in data:
+            data["sort_by"] = SORTS[data.pop("sort")]
         return data
 
 
@@ -54,6 +92,17 @@ class CustomerListArgsSchema(_Paging):
     )
     userId = ma.fields.String(validate=NON_EMPTY, attribute="user_id")
     tag = ma.fields.String(validate=NON_EMPTY, metadata={"description": "Having this tag."})
+
+    @ma.post_load
+    def _conditions(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+        conditions = [
+            Condition("identifier", str(kind), "=", data.pop(key))
+            for key, kind in EXACT.items()
+            if key in data
+        ]
+        if "tag" in data:
+            conditions.append(Condition("tags", "tags", "=", [text.fold(data.pop("tag"))]))
+        return {**data, "conditions": conditions}
 
 
 class FilterSchema(BaseSchema):
@@ -75,14 +124,14 @@ class FilterSchema(BaseSchema):
             allowed = ", ".join(OPERATORS[spec.kind])
             raise ma.ValidationError(f"Operators for {data['field']}: {allowed}.", "operator")
         try:
-            coerce(spec, data["operator"], data["value"])
+            coerce(spec.kind, data["operator"], data["value"])
         except ValueError as exc:
             raise ma.ValidationError(str(exc), "value") from exc
 
     @ma.post_load
     def _condition(self, data: dict[str, Any], **kwargs: Any) -> Condition:
         spec = FIELDS[data["field"]]
-        value = coerce(spec, data["operator"], data["value"])
+        value = coerce(spec.kind, data["operator"], data["value"])
         return Condition(spec.kind, str(spec.target), data["operator"], value)
 
 
@@ -104,6 +153,12 @@ class CustomerSearchSchema(_Paging):
     @ma.validates("comparison")
     def _comparison(self, value: str, **kwargs: Any) -> None:
         ma.validate.OneOf(("AND", "OR"))(value.upper())
+
+    @ma.post_load
+    def _conditions(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+        data["conditions"] = data.pop("filter")
+        data["any_of"] = data.pop("comparison").upper() == "OR"
+        return data
 
 
 class CustomerPageSchema(BaseSchema):

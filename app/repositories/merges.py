@@ -1,4 +1,5 @@
-"""Tombstones, merges and identifier rows: the SQL side of identity resolution."""
+"""Merges and tombstones: merge records with their snapshots, what moves to the survivor,
+ids that resolve through tombstones, and erasure of a whole person."""
 
 from __future__ import annotations
 
@@ -9,14 +10,19 @@ from datetime import datetime
 from typing import Any
 
 import psycopg
+from psycopg import sql
 from psycopg.rows import class_row, dict_row
 from psycopg.types.json import Jsonb
 
 from app.identity import Identifier, Kind, Profile
-from app.repositories.profiles import COLUMNS
+from app.repositories import profiles
 from app.sql import queries
 
-q = queries("identity")
+q = queries("merges")
+LOAD_FACTS = sql.SQL(q["load_facts"]).format(
+    columns=sql.SQL(profiles.SELECT_COLUMNS),
+    derived=sql.SQL(", ").join(sql.Literal(name) for name in profiles.FOLD_COLUMNS),
+)
 
 
 def resolve_ids(conn: psycopg.Connection, account_id: int, ids: Iterable[int]) -> dict[int, int]:
@@ -39,18 +45,6 @@ def lock_profiles(conn: psycopg.Connection, account_id: int, ids: Iterable[int])
     return dict(conn.execute(q["lock_profiles"], params).fetchall())
 
 
-def phone_holders(
-    conn: psycopg.Connection, account_id: int, norm: str, limit: int
-) -> list[tuple[int, str | None]]:
-    params = {"account_id": account_id, "norm": norm, "limit": limit}
-    return conn.execute(q["phone_holders"], params).fetchall()
-
-
-def names(conn: psycopg.Connection, account_id: int, ids: Iterable[int]) -> dict[int, str | None]:
-    params = {"account_id": account_id, "ids": sorted(set(ids))}
-    return dict(conn.execute(q["profile_names"], params).fetchall())
-
-
 @dataclass(frozen=True)
 class Facts:
     profile: Profile
@@ -61,7 +55,7 @@ def load_facts(conn: psycopg.Connection, account_id: int, ids: Iterable[int]) ->
     """What the identity core needs to rank and consolidate these profiles, by id."""
     params = {"account_id": account_id, "ids": sorted(set(ids))}
     with conn.cursor(row_factory=dict_row) as cur:
-        rows = cur.execute(q["load_facts"], params).fetchall()
+        rows = cur.execute(LOAD_FACTS, params).fetchall()
     facts = {}
     for row in rows:
         identifiers = tuple(
@@ -72,7 +66,7 @@ def load_facts(conn: psycopg.Connection, account_id: int, ids: Iterable[int]) ->
             created_at=row["created_at"],
             name=row["name"],
             identifiers=identifiers,
-            fields={name: row[name] for name in COLUMNS},
+            fields={name: row[name] for name in profiles.NAMES},
             custom_data=row["custom_data"],
             tags=row["tags"],
             events=row["events"],
@@ -188,30 +182,3 @@ def erase_person(conn: psycopg.Connection, account_id: int, person_id: int) -> b
     params = {"account_id": account_id, "id": person_id}
     conn.execute(q["erase_history"], params)
     return bool(conn.execute(q["erase_profiles"], params).fetchall())
-
-
-@dataclass(frozen=True)
-class HeldIdentifier:
-    id: int
-    value: str
-    value_norm: str | None
-    is_primary: bool
-
-
-def identifiers_of_kind(
-    conn: psycopg.Connection, account_id: int, profile_id: int, kind: Kind
-) -> list[HeldIdentifier]:
-    params = {"account_id": account_id, "profile_id": profile_id, "kind": str(kind)}
-    with conn.cursor(row_factory=class_row(HeldIdentifier)) as cur:
-        return cur.execute(q["profile_identifiers_of_kind"], params).fetchall()
-
-
-def set_primary_flag(
-    conn: psycopg.Connection, account_id: int, row_id: int, primary: bool, value: str | None = None
-) -> None:
-    params = {"account_id": account_id, "id": row_id, "primary": primary, "value": value}
-    conn.execute(q["set_primary_flag"], params)
-
-
-def delete_identifier(conn: psycopg.Connection, account_id: int, row_id: int) -> None:
-    conn.execute(q["delete_identifier"], {"account_id": account_id, "id": row_id})

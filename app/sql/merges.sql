@@ -16,23 +16,10 @@ WHERE account_id = %(account_id)s AND id = ANY(%(ids)s::bigint[])
 ORDER BY id
 FOR UPDATE;
 
--- phone_holders --
--- Live profiles holding a phone, with their names (for the phone + name rule).
-SELECT i.profile_id, p.name FROM profile_identifiers i
-JOIN profiles p ON p.account_id = i.account_id AND p.id = i.profile_id
-WHERE i.account_id = %(account_id)s AND i.kind = 'phone' AND i.value_norm = %(norm)s
-ORDER BY i.profile_id
-LIMIT %(limit)s;
-
--- profile_names --
--- Current names of profiles.
-SELECT id, name FROM profiles WHERE account_id = %(account_id)s AND id = ANY(%(ids)s::bigint[]);
-
 -- load_facts --
 -- Everything survivorship and consolidation look at, plus a full snapshot for the history.
-SELECT p.id, p.created_at, p.name, p.professional_id, p.company, p.first_seen, p.last_seen,
-       p.region_code, p.country_code, p.city, p.unsubscribed, p.blocked, p.source, p.referer,
-       p.last_page, p.locale, p.created_from, p.integration_id, p.notes, p.custom_data,
+-- `{columns}` and `{derived}` come from app/repositories/profiles.py's COLUMNS.
+SELECT p.id, p.created_at, {columns}, p.custom_data,
        (SELECT count(*) FROM profile_tags pt
          WHERE pt.account_id = p.account_id AND pt.profile_id = p.id) AS tags,
        (SELECT count(*) FROM events e
@@ -43,8 +30,7 @@ SELECT p.id, p.created_at, p.name, p.professional_id, p.company, p.first_seen, p
                  WHERE i.account_id = p.account_id AND i.profile_id = p.id), '[]') AS identifiers,
        jsonb_build_object(
            -- The profile's own columns: not the tenant key, not the derived folded copies.
-           'profile', to_jsonb(p) - ARRAY['account_id', 'name_fold', 'company_fold',
-                                          'city_fold', 'country_code_fold', 'region_code_fold'],
+           'profile', to_jsonb(p) - ARRAY['account_id', {derived}],
            'identifiers', coalesce((SELECT jsonb_agg(jsonb_build_object(
                                         'kind', i.kind, 'value', i.value, 'primary', i.is_primary)
                                         ORDER BY i.is_primary DESC, i.id)
@@ -146,18 +132,3 @@ DELETE FROM merges WHERE account_id = %(account_id)s AND person_id = %(id)s;
 DELETE FROM profiles
 WHERE account_id = %(account_id)s AND (id = %(id)s OR merged_into = %(id)s)
 RETURNING id;
-
--- profile_identifiers_of_kind --
--- A profile's identifiers of one kind, primary first.
-SELECT id, value, value_norm, is_primary FROM profile_identifiers
-WHERE account_id = %(account_id)s AND profile_id = %(profile_id)s AND kind = %(kind)s
-ORDER BY is_primary DESC, id;
-
--- set_primary_flag --
--- Promote or demote one identifier row (the value is updated to the spelling just sent).
-UPDATE profile_identifiers SET is_primary = %(primary)s, value = coalesce(%(value)s, value)
-WHERE account_id = %(account_id)s AND id = %(id)s;
-
--- delete_identifier --
--- Drop one identifier row.
-DELETE FROM profile_identifiers WHERE account_id = %(account_id)s AND id = %(id)s;

@@ -1,0 +1,88 @@
+"""The read side of identity resolution: one statement that finds, locks and describes every
+profile a list of writes may touch (see ``lookup`` in resolution.sql)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import psycopg
+
+from app.identity import Identifier, Kind
+from app.sql import queries
+
+q = queries("resolution")
+LOOKUP_LOCKED = q["lookup"]
+LOOKUP_UNLOCKED = q["lookup"].replace("    FOR UPDATE\n", "")
+# Holders of one phone looked at, at most: past PHONE_SHARED_LIMIT distinct people it is shared
+# anyway, and a phone held by thousands must not make every write of it slow.
+PHONE_HOLDERS_LIMIT = 500
+
+
+@dataclass
+class Held:
+    """One identifier row of a profile."""
+
+    id: int
+    kind: Kind
+    value: str
+    norm: str | None
+    primary: bool
+
+
+@dataclass
+class Found:
+    """A profile as the lookup saw it (as of its row lock, when locked)."""
+
+    id: int
+    live: bool
+    name: str | None
+    fresh: bool
+    identifiers: list[Held] = field(default_factory=list)
+
+
+@dataclass
+class Lookup:
+    named: dict[int, int]  # named id -> the live profile it stands for
+    profiles: dict[int, Found]
+    phones: dict[str, list[tuple[int, str | None]]]  # phone norm -> (holder, its name)
+
+
+def lookup(
+    conn: psycopg.Connection,
+    account_id: int,
+    *,
+    named: Iterable[int] = (),
+    identifiers: Iterable[Identifier] = (),
+    extra: Iterable[int] = (),
+    lock: bool = True,
+) -> Lookup:
+    """Named ids resolved, profiles holding the emails and external ids (and ``extra``)
+    described and, with ``lock``, row-locked in id order; phone holders with their names."""
+    wanted = {i for i in identifiers if i.norm is not None}
+    others = sorted((str(i.kind), i.norm) for i in wanted if i.kind is not Kind.PHONE)
+    params = {
+        "account_id": account_id,
+        "named": sorted(set(named)),
+        "kinds": [kind for kind, _ in others],
+        "norms": [norm for _, norm in others],
+        "extra": sorted(set(extra)),
+        "phones": sorted({i.norm for i in wanted if i.kind is Kind.PHONE}),
+        "phone_limit": PHONE_HOLDERS_LIMIT,
+    }
+    statement = LOOKUP_LOCKED if lock else LOOKUP_UNLOCKED
+    named_rows, profile_rows, phone_rows = conn.execute(statement, params).fetchone()
+    profiles = {
+        row["id"]: Found(
+            id=row["id"],
+            live=row["live"],
+            name=row["name"],
+            fresh=row["fresh"],
+            identifiers=[Held(i, Kind(k), v, n, p) for i, k, v, n, p in row["identifiers"]],
+        )
+        for row in profile_rows
+    }
+    phones: dict[str, list[tuple[int, str | None]]] = {}
+    for norm, profile_id, name in phone_rows:
+        phones.setdefault(norm, []).append((profile_id, name))
+    return Lookup(dict(named_rows), profiles, phones)

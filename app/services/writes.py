@@ -1,0 +1,300 @@
+"""The one write path: a list of prepared writes applied set-based, in a few statements.
+
+A ``Write`` is prepared once from validated input (identifiers normalized, the mode decided);
+``apply`` runs any list of them on the caller's connection: a partner upsert, a customer
+create or update, a 10-item batch, an import chunk. Both APIs go through it, so they stay two
+views of one profile.
+
+Statements, for the whole list: the identifier advisory locks (sorted keys); the custom data
+types; one lookup that resolves named ids and row-locks every profile the writes can touch
+(id order); new ids if any write creates a person; the tags (name order); then one statement
+retiring identifiers and one writing profiles, identifiers and tag links. The caller's
+read-back follows in the same pipeline. Writes are applied as if one after the other: a write
+that interacts with an earlier one of the list (same person, or identifiers the earlier one
+wrote) or that merges people first flushes what is pending and looks again, so the answer is
+the one sequential application would give.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import psycopg
+
+from app import db, exceptions
+from app.identity import Identifier, Kind
+from app.repositories import identifiers as identifier_rows
+from app.repositories import profiles, tags, writes
+from app.repositories.profiles import ProfileWrite
+from app.repositories.resolution import Held, Lookup, lookup
+from app.services import custom_data, merges, resolution
+from app.services.context import Context
+
+T = TypeVar("T")
+MAX_ID = 2**63 - 1
+# A merge makes the write's people one; looking again finds just the survivor. A bound all the
+# same, so that a bug can never loop.
+MAX_MERGES_PER_WRITE = 3
+
+
+@dataclass
+class Write:
+    """One write, prepared: what it names, sets and carries, and how it treats what is there.
+
+    ``named``: the customer id it names (its mode: it may clear and replace); ``None`` for a
+    write that finds its person by its identifiers. ``identifiers``: the kinds it sets (``None``
+    clears the primary). ``keep_previous``: a replaced primary stays as a secondary (writes
+    that found the person) instead of being dropped (writes that named the profile).
+    ``tags``: ``None`` leaves them; ``tags_exact`` replaces instead of adding.
+    ``custom_data``: the ``{property, value}`` items (``None`` clears all); with
+    ``custom_adds_only`` nothing is removed.
+    """
+
+    named: int | None = None
+    columns: dict[str, Any] = field(default_factory=dict)
+    identifiers: dict[Kind, Identifier | None] = field(default_factory=dict)
+    keep_previous: bool = True
+    name: str | None = None
+    tags: list[tuple[str, str | None]] | None = None
+    tags_exact: bool = False
+    custom_data: list[dict[str, Any]] | None = field(default_factory=list)
+    custom_adds_only: bool = True
+    prefix: str = ""
+
+    @property
+    def present(self) -> list[Identifier]:
+        return [i for i in self.identifiers.values() if i is not None]
+
+
+@dataclass
+class Applied:
+    """Per write: the live profile it landed on (as of the end), whether it created it, and,
+    for writes whose person a later write names again, the read-back right after it."""
+
+    targets: list[int]
+    created: list[bool]
+    after: dict[int, Any]
+
+
+@dataclass
+class _Round:
+    """Writes planned against one lookup and not written yet."""
+
+    changes: writes.Changes = field(default_factory=writes.Changes)
+    touched: set[int] = field(default_factory=set)
+    written: set[tuple[Kind, str]] = field(default_factory=set)
+    snapshots: list[tuple[int, int]] = field(default_factory=list)  # (write index, profile)
+
+    def interferes(self, found: resolution.Evidence, wanted: Sequence[Identifier]) -> bool:
+        return bool(found.looked_at & self.touched) or any(
+            (i.kind, i.norm) in self.written for i in wanted if i.norm is not None
+        )
+
+
+def apply(
+    conn: psycopg.Connection,
+    ctx: Context,
+    items: Sequence[Write],
+    *,
+    read_after: Callable[[psycopg.Connection, list[int]], list[T]] | None = None,
+) -> Applied:
+    """Apply ``items`` in order, all or nothing (the caller's transaction).
+
+    Validation of custom data comes first (422), then existence of named ids (404), then the
+    writes. ``read_after(conn, ids)`` reads back the writes whose person a later write names
+    again (the batch answers those as they were right after them).
+    """
+    account_id = ctx.account_id
+    identifier_rows.lock_identifiers(conn, account_id, [i for w in items for i in w.present])
+    changes = custom_data.resolve(
+        conn,
+        account_id,
+        [w.custom_data for w in items],
+        [w.prefix for w in items],
+        infer=ctx.settings.infer_attributes,
+    )
+    look = _look(conn, ctx, items)
+    missing = [w.named for w in items if w.named is not None and w.named not in look.named]
+    if missing:
+        listed = ", ".join(str(i) for i in dict.fromkeys(missing))
+        raise exceptions.NotFound(f"Customer not found: {listed}.")
+    first_named = dict(look.named)
+    tag_norms = tags.ensure_tag_lists(conn, account_id, [w.tags or [] for w in items])
+    new_ids = iter(profiles.new_ids(conn, _creates(ctx, look, items)))
+
+    targets: list[int] = []
+    created: list[bool] = []
+    after: dict[int, Any] = {}
+    merged_into: dict[int, int] = {}
+    pending = _Round()
+
+    def flush() -> None:
+        nonlocal pending
+        writes.apply(conn, account_id, pending.changes)
+        if pending.snapshots and read_after is not None:
+            read = read_after(conn, [pid for _, pid in pending.snapshots])
+            after.update((i, row) for (i, _), row in zip(pending.snapshots, read, strict=True))
+        pending = _Round()
+
+    for i, w in enumerate(items):
+        found, matched = _decide(conn, ctx, look, w)
+        if len(matched) > 1 or pending.interferes(found, w.present):
+            flush()
+            look = _look(conn, ctx, items[i:])
+            found, matched = _decide(conn, ctx, look, w)
+        for _ in range(MAX_MERGES_PER_WRITE):
+            if len(matched) < 2:
+                break
+            survivor = merges.apply(conn, ctx, merges.plan(conn, ctx, matched))
+            merged_into.update((m.profile_id, survivor) for m in matched)
+            look = _look(conn, ctx, items[i:])
+            found, matched = _decide(conn, ctx, look, w)
+        else:
+            raise db.ConcurrentChange("the people of a write kept changing")
+        if matched:
+            target, is_new = matched[0].profile_id, False
+        elif found.named is not None:
+            target, is_new = found.named, False
+        else:
+            target, is_new = next(new_ids, None) or profiles.new_ids(conn, 1)[0], True
+        held = [] if is_new else look.profiles[target].identifiers
+        _plan(pending, w, changes[i], tag_norms[i], target, is_new, held)
+        later = {first_named.get(c) for c in (x.named for x in items[i + 1 :]) if c is not None}
+        if later & {first_named.get(w.named) if w.named is not None else None, target} - {None}:
+            pending.snapshots.append((i, target))
+        targets.append(target)
+        created.append(is_new)
+    flush()
+    return Applied([_final(t, merged_into) for t in targets], created, after)
+
+
+def _final(profile_id: int, merged_into: dict[int, int]) -> int:
+    while profile_id in merged_into and merged_into[profile_id] != profile_id:
+        profile_id = merged_into[profile_id]
+    return profile_id
+
+
+def _creates(ctx: Context, look: Lookup, items: Sequence[Write]) -> int:
+    """How many writes create a person (found nobody), judged from the first lookup."""
+    count = 0
+    for w in items:
+        if w.named is None:
+            found = resolution.evidence(look, ctx.account_id, ctx.settings, w.present, w.name, None)
+            count += not found.candidates
+    return count
+
+
+def _look(conn: psycopg.Connection, ctx: Context, items: Sequence[Write]) -> Lookup:
+    """The lookup for these writes, with every profile they may touch row-locked.
+
+    Without phones one locked statement finds them all. Phone holders are locked only when
+    their names make them plausible, so writes with phones look first without locking, then
+    lock every candidate of every write in one id-ordered statement. A locked row that changed
+    while we waited is looked at again (its identifiers may have changed with it).
+    """
+    account_id, settings = ctx.account_id, ctx.settings
+    named = [w.named for w in items if w.named is not None and 0 < w.named <= MAX_ID]
+    wanted = [i for w in items for i in w.present]
+    extra: set[int] = set()
+    if any(i.kind is Kind.PHONE and i.norm for i in wanted):
+        first = lookup(conn, account_id, named=named, identifiers=wanted, lock=False)
+        for w in items:
+            extra |= resolution.evidence(
+                first, account_id, settings, w.present, w.name, w.named
+            ).candidates
+    for _ in range(2):
+        look = lookup(conn, account_id, named=named, identifiers=wanted, extra=extra)
+        if all(p.fresh for p in look.profiles.values()):
+            break
+    else:
+        raise db.ConcurrentChange("profiles kept changing while being locked")
+    expected = set(look.named.values()) | extra
+    if not all(p.live for p in look.profiles.values()) or not expected <= set(look.profiles):
+        raise db.ConcurrentChange("a profile was merged or erased meanwhile")
+    return look
+
+
+def _decide(
+    conn: psycopg.Connection, ctx: Context, look: Lookup, w: Write
+) -> tuple[resolution.Evidence, list]:
+    """The evidence for ``w`` and the profiles the rules match; a plausible candidate that
+    appeared only now (a phone holder renamed by an earlier write) is locked first."""
+    found = resolution.evidence(look, ctx.account_id, ctx.settings, w.present, w.name, w.named)
+    unlocked = found.candidates - set(look.profiles)
+    if unlocked:
+        extra = lookup(conn, ctx.account_id, extra=unlocked)
+        found_now = extra.profiles.values()
+        if not all(p.live and p.fresh for p in found_now) or unlocked - set(extra.profiles):
+            raise db.ConcurrentChange("a profile was merged or erased meanwhile")
+        look.profiles.update(extra.profiles)
+    if not found.candidates:
+        return found, []
+    return found, resolution.matches(look, ctx.settings, w.present, found)
+
+
+def _plan(
+    pending: _Round,
+    w: Write,
+    change: custom_data.Change,
+    norms: list[str],
+    target: int,
+    is_new: bool,
+    held: list[Held],
+) -> None:
+    """Add write ``w``, landing on ``target``, to the pending round."""
+    c = pending.changes
+    c.profiles.append(
+        ProfileWrite(
+            target,
+            new=is_new,
+            fields=w.columns,
+            custom_set=change.set,
+            custom_remove=[] if w.custom_adds_only else change.remove,
+            custom_clear=change.clear and not w.custom_adds_only,
+        )
+    )
+    for kind, ident in w.identifiers.items():
+        _set_identifier(c, target, [h for h in held if h.kind is kind], ident, w.keep_previous)
+        if ident is not None and ident.norm is not None:
+            pending.written.add((kind, ident.norm))
+    if w.tags is not None:
+        c.tag_links.extend((target, norm) for norm in norms)
+        if w.tags_exact:
+            c.exact_tags.append(target)
+    pending.touched.add(target)
+
+
+def _set_identifier(
+    c: writes.Changes, target: int, rows: list[Held], ident: Identifier | None, keep: bool
+) -> None:
+    """Make ``ident`` the profile's primary of its kind (``None`` clears the primary).
+
+    A value the person already holds is promoted and nothing is dropped. Otherwise the previous
+    primary stays as a secondary when ``keep`` (writes that found the person by resolution),
+    or stops resolving to the person (writes that name the profile by id: they changed
+    address). ``rows`` are the profile's rows of that kind, primary first.
+    """
+    primary = next((r for r in rows if r.primary), None)
+    if ident is None:
+        if primary is not None:
+            c.delete.append(primary.id)
+        return
+    same = next((r for r in rows if _same(r, ident)), None)
+    if same is not None and same.primary:
+        if same.value != ident.value:
+            c.promote[same.id] = ident.value
+        return
+    if primary is not None:
+        (c.demote if keep or same is not None else c.delete).append(primary.id)
+    if same is not None:
+        c.promote[same.id] = ident.value
+    else:
+        c.add.append((target, ident, True))
+
+
+def _same(row: Held, ident: Identifier) -> bool:
+    if ident.norm is not None:
+        return row.norm == ident.norm
+    return row.norm is None and row.value == ident.value

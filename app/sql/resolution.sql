@@ -1,0 +1,50 @@
+-- lookup --
+-- Everything identity resolution needs for a list of writes, in one statement, taken after
+-- the identifier locks: the live profile each named id stands for, the profiles named or
+-- holding the writes' emails and external ids, and the `extra` ids (row-locked in id order;
+-- app/repositories/resolution.py also runs it without the lock), each with
+-- its identifiers, and the holders of the writes' phones with their names (not locked: most
+-- cannot match). `fresh` is false for a locked profile whose row changed while the lock was
+-- awaited: its identifiers here predate that change, so the caller looks again.
+WITH named AS (
+    SELECT id, coalesce(merged_into, id) AS live_id FROM profiles
+    WHERE account_id = %(account_id)s AND id = ANY(%(named)s::bigint[])
+), holding AS (
+    SELECT i.profile_id FROM profile_identifiers i
+    JOIN unnest(%(kinds)s::text[], %(norms)s::text[]) AS w(kind, norm)
+      ON i.kind = w.kind AND i.value_norm = w.norm
+    WHERE i.account_id = %(account_id)s
+), wanted AS (
+    SELECT live_id AS id FROM named UNION SELECT profile_id FROM holding
+    UNION SELECT unnest(%(extra)s::bigint[])
+), locked AS (
+    SELECT p.id, p.merged_into IS NULL AS live, p.name, p.xmin::text AS version
+    FROM profiles p
+    WHERE p.account_id = %(account_id)s AND p.id IN (SELECT id FROM wanted)
+    ORDER BY p.id
+    FOR UPDATE
+), phones AS (
+    SELECT n.norm, h.profile_id, h.name
+    FROM unnest(%(phones)s::text[]) AS n(norm)
+    CROSS JOIN LATERAL (
+        SELECT i.profile_id, p.name FROM profile_identifiers i
+        JOIN profiles p ON p.account_id = i.account_id AND p.id = i.profile_id
+        WHERE i.account_id = %(account_id)s AND i.kind = 'phone' AND i.value_norm = n.norm
+        ORDER BY i.profile_id
+        LIMIT %(phone_limit)s
+    ) h
+)
+SELECT
+    (SELECT coalesce(json_agg(json_build_array(id, live_id)), '[]') FROM named) AS named,
+    (SELECT coalesce(json_agg(json_build_object(
+         'id', c.id, 'live', c.live, 'name', c.name,
+         'fresh', c.version = (SELECT q.xmin::text FROM profiles q
+                               WHERE q.account_id = %(account_id)s AND q.id = c.id),
+         'identifiers', (SELECT coalesce(json_agg(json_build_array(
+                                    i.id, i.kind, i.value, i.value_norm, i.is_primary)
+                                    ORDER BY i.is_primary DESC, i.id), '[]')
+                         FROM profile_identifiers i
+                         WHERE i.account_id = %(account_id)s AND i.profile_id = c.id))
+         ORDER BY c.id), '[]') FROM locked c) AS profiles,
+    (SELECT coalesce(json_agg(json_build_array(norm, profile_id, name)), '[]') FROM phones)
+        AS phones;
