@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from flask import Blueprint, Flask, g, request
 from werkzeug.datastructures import Headers
 
-from app import errors
+from app import errors, key_cache
 from app.services import accounts
 
 SECURITY_SCHEMES = {
@@ -38,7 +38,12 @@ def extract_key(headers: Headers) -> str | None:
 def authenticate() -> None:
     """Put the caller's account on ``g``, or answer 401."""
     key = extract_key(request.headers)
-    account = accounts.authenticate(key) if key else None
+    account = None
+    if key:
+        # Accepted keys are remembered API_KEY_CACHE_SECONDS per process (app/key_cache.py).
+        account = key_cache.current().get_or_load(
+            accounts.hash_key(key), accounts.shown_prefix(key), lambda: accounts.authenticate(key)
+        )
     if account is None:
         raise errors.Unauthorized()
     g.account = account
@@ -50,6 +55,8 @@ def init_app(app: Flask, blueprints: Iterable[Blueprint]) -> None:
     App-level because Flask runs app hooks before blueprint hooks, and the rate limiter checks
     in an app hook registered after this one: a bad key is a 401 that spends no budget.
     """
+    # Accepted keys are kept API_KEY_CACHE_SECONDS in this app's cache (0: none).
+    key_cache.init_app(app)
     names = frozenset(blueprint.name for blueprint in blueprints)
 
     def authenticate_api_request() -> None:

@@ -15,7 +15,7 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
-from app import db, errors, migrations
+from app import db, errors, key_cache, migrations
 from app.services import accounts
 
 db_cli = AppGroup("db", help="Database schema.")
@@ -89,6 +89,7 @@ def keys_list(account_name: str) -> None:
 def keys_revoke(key_prefix: str) -> None:
     """Revoke the key starting with KEY_PREFIX (as shown by `keys list`)."""
     key = accounts.revoke_key(key_prefix)
+    key_cache.current().forget(key.prefix)  # this process stops accepting it at once
     click.echo(f"revoked {key.prefix}")
 
 

@@ -33,6 +33,10 @@ SETTINGS: dict[str, tuple[Callable[[str], Any], Any]] = {
     # Longest wait, in seconds, for the next bytes of a request body; then it is a 408.
     "BODY_READ_TIMEOUT_SECONDS": (float, 10.0),
     "RETRY_AFTER_SECONDS": (int, 5),
+    # Seconds a process keeps an accepted API key in memory (app/key_cache.py): a key revoked
+    # elsewhere (the CLI, another worker) keeps working in this process for at most this long;
+    # revoked in this process it stops at once. 0 checks every request against the database.
+    "API_KEY_CACHE_SECONDS": (float, 5.0),
     "EMBEDDED_PG_DIR": (str, None),
     "LOG_LEVEL": (str, "INFO"),
     # Rate limits per account and API, in flask-limiter's syntax ("120 per minute", "10/second").

@@ -8,13 +8,14 @@ from typing import Any
 
 from flask import Flask
 
-from app import api, auth, body, cli, config, db, errors, limits, request_id
+from app import api, auth, body, cli, config, db, errors, json_provider, limits, request_id
 from app.api import http
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app; nothing here touches the database (the pool opens on first use)."""
     app = Flask("app", static_folder=None)
+    app.json = json_provider.OrjsonProvider(app)  # orjson writes responses, same bytes as json
     # Defaults, then environment variables, then the caller's mapping (tests).
     app.config.from_mapping(config.load(test_config))
     app.json.sort_keys = False  # keep documented key order: code, message, field

@@ -9,11 +9,14 @@ from datetime import datetime
 from typing import Any
 
 import psycopg
+from psycopg import sql
 from psycopg.rows import class_row
 
+from app.repositories import profiles
 from app.sql import queries
 
 q = queries("customers")
+LOAD_CUSTOMERS = sql.SQL(q["load_customers"]).format(columns=sql.SQL(profiles.SELECT_COLUMNS))
 
 
 @dataclass(frozen=True)
@@ -21,6 +24,7 @@ class Customer:
     id: int
     contact_id: uuid.UUID
     name: str | None
+    professional_id: uuid.UUID | None  # the partner API's; not in the customer object
     email: str | None
     user_id: str | None
     company: str | None
@@ -65,6 +69,6 @@ def load_customers(conn: psycopg.Connection, account_id: int, ids: Iterable[int]
     """Customers with these ids, in the order of ``ids``; unknown ids are left out."""
     ids = list(ids)
     with conn.cursor(row_factory=class_row(Customer)) as cur:
-        rows = cur.execute(q["load_customers"], {"account_id": account_id, "ids": ids}).fetchall()
+        rows = cur.execute(LOAD_CUSTOMERS, {"account_id": account_id, "ids": ids}).fetchall()
     by_id = {row.id: row for row in rows}
     return [by_id[i] for i in ids if i in by_id]

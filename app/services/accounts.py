@@ -69,6 +69,13 @@ def revoke_key(prefix: str) -> ApiKey:
     return key
 
 
+def shown_prefix(key: str) -> str:
+    """The part of a key that is stored, listed and used to revoke it."""
+    return key[: len(KEY_PREFIX) + SHOWN_CHARS]
+
+
 def authenticate(key: str) -> Account | None:
-    """The account owning an unrevoked ``key``, else ``None``."""
-    return db.fetch(lambda conn: repo.find_account_by_key_hash(conn, hash_key(key)))
+    """The account owning an unrevoked ``key``, else ``None`` (one indexed lookup; the HTTP
+    layer caches accepted keys, see app/key_cache.py)."""
+    key_hash = hash_key(key)
+    return db.fetch(lambda conn: repo.find_account_by_key_hash(conn, key_hash))

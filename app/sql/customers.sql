@@ -1,12 +1,11 @@
 -- load_customers --
 -- Customer objects for the given ids (in no particular order: callers order them).
-SELECT p.id, p.contact_id, p.name, e.value AS email, x.value AS user_id, p.company,
-       ph.value AS phone, p.first_seen, p.last_seen, p.region_code, p.country_code, p.city,
-       p.unsubscribed, p.blocked, p.source, p.referer, p.last_page, p.locale, p.created_from,
-       p.integration_id, p.notes, coalesce(tg.tags, '[]'::json) AS tags, p.custom_data,
+-- The profile columns are filled in from app/repositories/profiles.py (COLUMNS).
+SELECT p.id, p.contact_id, {columns}, e.value AS email, x.value AS user_id,
+       ph.value AS phone, coalesce(tg.tags, '[]'::json) AS tags, p.custom_data,
        p.created_at, p.updated_at,
-       coalesce(ids.emails, '{}') AS emails, coalesce(ids.phones, '{}') AS phones,
-       coalesce(ids.user_ids, '{}') AS user_ids, coalesce(mg.merged_ids, '{}') AS merged_ids
+       coalesce(ids.emails, '{{}}') AS emails, coalesce(ids.phones, '{{}}') AS phones,
+       coalesce(ids.user_ids, '{{}}') AS user_ids, coalesce(mg.merged_ids, '{{}}') AS merged_ids
 FROM profiles p
 LEFT JOIN profile_identifiers e
        ON e.account_id = p.account_id AND e.profile_id = p.id

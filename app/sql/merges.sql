@@ -18,7 +18,7 @@ FOR UPDATE;
 
 -- load_facts --
 -- Everything survivorship and consolidation look at, plus a full snapshot for the history.
--- `{columns}` and `{derived}` come from app/repositories/profiles.py's COLUMNS.
+-- The column lists are filled in from app/repositories/profiles.py (COLUMNS).
 SELECT p.id, p.created_at, {columns}, p.custom_data,
        (SELECT count(*) FROM profile_tags pt
          WHERE pt.account_id = p.account_id AND pt.profile_id = p.id) AS tags,

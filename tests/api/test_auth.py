@@ -119,8 +119,8 @@ def test_revoked_key_stops_working_and_other_keys_of_the_account_keep_working(ap
     with app.app_context():
         second = accounts.create_key("acme")
     assert client.post(URL, json=CONTACT, headers={"x-api-key": first}).status_code == 201
-    with app.app_context():
-        accounts.revoke_key(first[:11])
+    result = app.test_cli_runner().invoke(args=["keys", "revoke", first[:11]])
+    assert result.exit_code == 0, result.output
     assert_unauthorized(client.post(URL, json=CONTACT, headers={"x-api-key": first}))
     assert client.post(URL, json=CONTACT, headers={"x-api-key": second}).status_code == 200
 

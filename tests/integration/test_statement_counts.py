@@ -1,0 +1,108 @@
+"""Statements per request, counted by a hook on the connection (the embedded build has no
+``pg_stat_statements``): every ``Cursor.execute`` the app runs while serving one request.
+
+Not counted: the pool's connection check (an empty query), BEGIN/COMMIT, and the API-key
+lookup, which is cached after the first request of a key (each test warms it up first).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+
+import psycopg
+import pytest
+
+CONTACTS = "/api/v1/partner/contacts"
+BATCH = "/v1/customers/batch"
+
+
+class Counter:
+    def __init__(self) -> None:
+        self.statements: list[str] = []
+        self.thread = threading.get_ident()
+
+    def __len__(self) -> int:
+        return len(self.statements)
+
+
+@pytest.fixture
+def count(monkeypatch) -> Iterator[Counter]:
+    """A fresh ``Counter`` per ``with``-less use: reset it with ``count.statements.clear()``."""
+    counter = Counter()
+    original = psycopg.Cursor.execute
+
+    def counting(self, query, params=None, **kwargs):
+        text = query if isinstance(query, str) else query.as_string(self.connection)
+        if threading.get_ident() == counter.thread and text.strip():
+            counter.statements.append(text.strip().splitlines()[0][:80])
+        return original(self, query, params, **kwargs)
+
+    monkeypatch.setattr(psycopg.Cursor, "execute", counting)
+    yield counter
+
+
+def _counted(count: Counter, call):
+    count.statements.clear()
+    response = call()
+    assert response.status_code < 300, response.get_json()
+    return len(count), list(count.statements), response
+
+
+def _batch(ids: list[int], tag: str = "vip") -> list[dict]:
+    return [
+        {
+            "customer": customer_id,
+            "company": f"Acme {i}",
+            "notes": "batch",
+            "tags": [{"name": tag}, {"name": f"t{i % 3}"}],
+            "customData": [
+                {"property": "plan", "value": "pro"},
+                {"property": "visits", "value": i},
+            ],
+        }
+        for i, customer_id in enumerate(ids)
+    ]
+
+
+def test_a_partner_upsert_runs_at_most_5_statements(api, count):
+    api.post(CONTACTS, json={"email": "warm@example.com"})  # caches the key
+    new, listed, _ = _counted(
+        count,
+        lambda: api.post(
+            CONTACTS, json={"email": "a@example.com", "external_id": "a-1", "name": "Ann Lee"}
+        ),  # fmt: skip
+    )
+    assert new <= 5, listed
+    again, listed, _ = _counted(
+        count,
+        lambda: api.post(
+            CONTACTS, json={"external_id": "a-1", "email": "a@example.com", "name": "Ann B. Lee"}
+        ),
+    )
+    assert again <= 5, listed
+    moved, listed, _ = _counted(
+        count, lambda: api.post(CONTACTS, json={"external_id": "a-1", "email": "ann@example.org"})
+    )
+    assert moved <= 5, listed
+
+
+def test_a_batch_runs_at_most_10_statements_whatever_its_size(api, count):
+    ids = [api.post("/v1/customers", json={"name": f"C {i}"}).get_json()["id"] for i in range(10)]
+    api.request(
+        "PUT", BATCH, json=_batch(ids[:1])
+    )  # caches the key, defines the attributes, makes tags
+    counts = {}
+    for size in (1, 5, 10):
+        counts[size], listed, response = _counted(
+            count, lambda s=size: api.request("PUT", BATCH, json=_batch(ids[:s]))
+        )
+        assert len(response.get_json()) == size
+        assert counts[size] <= 10, listed
+    assert counts[1] == counts[5] == counts[10], counts
+
+
+def test_a_customer_read_runs_at_most_2_statements(api, count):
+    customer = api.post("/v1/customers", json={"name": "Read Me"}).get_json()
+    n, listed, _ = _counted(count, lambda: api.get(f"/v1/customers/{customer['id']}"))
+    assert n <= 2, listed
