@@ -56,9 +56,11 @@ def lookup(
     identifiers: Iterable[Identifier] = (),
     extra: Iterable[int] = (),
     lock: bool = True,
+    describe: bool = True,
 ) -> Lookup:
     """Named ids resolved, profiles holding the emails and external ids (and ``extra``)
-    described and, with ``lock``, row-locked in id order; phone holders with their names."""
+    row-locked in id order (with ``lock``) and, with ``describe``, listed with their
+    identifiers (writes that carry none need not read them); phone holders with their names."""
     wanted = {i for i in identifiers if i.norm is not None}
     others = sorted((str(i.kind), i.norm) for i in wanted if i.kind is not Kind.PHONE)
     params = {
@@ -69,6 +71,7 @@ def lookup(
         "extra": sorted(set(extra)),
         "phones": sorted({i.norm for i in wanted if i.kind is Kind.PHONE}),
         "phone_limit": PHONE_HOLDERS_LIMIT,
+        "describe": describe,
     }
     statement = LOOKUP_LOCKED if lock else LOOKUP_UNLOCKED
     named_rows, profile_rows, phone_rows = conn.execute(statement, params).fetchone()

@@ -204,8 +204,11 @@ def _look(conn: psycopg.Connection, ctx: Context, items: Sequence[Write]) -> Loo
             extra |= resolution.evidence(
                 first, account_id, settings, w.present, w.name, w.named
             ).candidates
+    describe = any(w.identifiers for w in items)  # a null clears: it needs the rows too
     for _ in range(2):
-        look = lookup(conn, account_id, named=named, identifiers=wanted, extra=extra)
+        look = lookup(
+            conn, account_id, named=named, identifiers=wanted, extra=extra, describe=describe
+        )
         if all(p.fresh for p in look.profiles.values()):
             break
     else:

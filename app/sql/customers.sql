@@ -1,21 +1,11 @@
 -- load_customers --
 -- Customer objects for the given ids (in no particular order: callers order them).
 -- The profile columns are filled in from app/repositories/profiles.py (COLUMNS).
-SELECT p.id, p.contact_id, {columns}, e.value AS email, x.value AS user_id,
-       ph.value AS phone, coalesce(tg.tags, '[]'::json) AS tags, p.custom_data,
-       p.created_at, p.updated_at,
+SELECT p.id, p.contact_id, {columns}, ids.email, ids.user_id, ids.phone,
+       coalesce(tg.tags, '[]'::json) AS tags, p.custom_data, p.created_at, p.updated_at,
        coalesce(ids.emails, '{{}}') AS emails, coalesce(ids.phones, '{{}}') AS phones,
        coalesce(ids.user_ids, '{{}}') AS user_ids, coalesce(mg.merged_ids, '{{}}') AS merged_ids
 FROM profiles p
-LEFT JOIN profile_identifiers e
-       ON e.account_id = p.account_id AND e.profile_id = p.id
-      AND e.kind = 'email' AND e.is_primary
-LEFT JOIN profile_identifiers x
-       ON x.account_id = p.account_id AND x.profile_id = p.id
-      AND x.kind = 'external_id' AND x.is_primary
-LEFT JOIN profile_identifiers ph
-       ON ph.account_id = p.account_id AND ph.profile_id = p.id
-      AND ph.kind = 'phone' AND ph.is_primary
 LEFT JOIN LATERAL (
     SELECT json_agg(json_build_object('name', t.name, 'color', t.color) ORDER BY t.id) AS tags
     FROM profile_tags pt
@@ -23,7 +13,11 @@ LEFT JOIN LATERAL (
     WHERE pt.account_id = p.account_id AND pt.profile_id = p.id
 ) tg ON true
 LEFT JOIN LATERAL (
-    SELECT array_agg(i.value ORDER BY i.is_primary DESC, i.id) FILTER (WHERE i.kind = 'email')
+    -- One pass over the person's identifiers: the primary of each kind and all of them.
+    SELECT min(i.value) FILTER (WHERE i.kind = 'email' AND i.is_primary) AS email,
+           min(i.value) FILTER (WHERE i.kind = 'external_id' AND i.is_primary) AS user_id,
+           min(i.value) FILTER (WHERE i.kind = 'phone' AND i.is_primary) AS phone,
+           array_agg(i.value ORDER BY i.is_primary DESC, i.id) FILTER (WHERE i.kind = 'email')
                AS emails,
            array_agg(i.value ORDER BY i.is_primary DESC, i.id) FILTER (WHERE i.kind = 'phone')
                AS phones,

@@ -4,8 +4,9 @@
 -- holding the writes' emails and external ids, and the `extra` ids (row-locked in id order;
 -- app/repositories/resolution.py also runs it without the lock), each with
 -- its identifiers, and the holders of the writes' phones with their names (not locked: most
--- cannot match). `fresh` is false for a locked profile whose row changed while the lock was
--- awaited: its identifiers here predate that change, so the caller looks again.
+-- cannot match). Identifiers are described only when `describe` (some write carries one).
+-- `fresh` is false for a described profile whose row changed while its lock was awaited:
+-- its identifiers here predate that change, so the caller looks again.
 WITH named AS (
     SELECT id, coalesce(merged_into, id) AS live_id FROM profiles
     WHERE account_id = %(account_id)s AND id = ANY(%(named)s::bigint[])
@@ -20,7 +21,8 @@ WITH named AS (
 ), locked AS (
     SELECT p.id, p.merged_into IS NULL AS live, p.name, p.xmin::text AS version
     FROM profiles p
-    WHERE p.account_id = %(account_id)s AND p.id IN (SELECT id FROM wanted)
+    -- An array, so that the plan is one index probe per id whatever the estimates.
+    WHERE p.account_id = %(account_id)s AND p.id = ANY(ARRAY(SELECT id FROM wanted))
     ORDER BY p.id
     FOR UPDATE
 ), phones AS (
@@ -38,13 +40,16 @@ SELECT
     (SELECT coalesce(json_agg(json_build_array(id, live_id)), '[]') FROM named) AS named,
     (SELECT coalesce(json_agg(json_build_object(
          'id', c.id, 'live', c.live, 'name', c.name,
-         'fresh', c.version = (SELECT q.xmin::text FROM profiles q
-                               WHERE q.account_id = %(account_id)s AND q.id = c.id),
-         'identifiers', (SELECT coalesce(json_agg(json_build_array(
-                                    i.id, i.kind, i.value, i.value_norm, i.is_primary)
-                                    ORDER BY i.is_primary DESC, i.id), '[]')
-                         FROM profile_identifiers i
-                         WHERE i.account_id = %(account_id)s AND i.profile_id = c.id))
+         'fresh', NOT %(describe)s
+                  OR c.version = (SELECT q.xmin::text FROM profiles q
+                                  WHERE q.account_id = %(account_id)s AND q.id = c.id),
+         'identifiers', CASE WHEN %(describe)s THEN
+                            (SELECT coalesce(json_agg(json_build_array(
+                                        i.id, i.kind, i.value, i.value_norm, i.is_primary)
+                                        ORDER BY i.is_primary DESC, i.id), '[]')
+                             FROM profile_identifiers i
+                             WHERE i.account_id = %(account_id)s AND i.profile_id = c.id)
+                        ELSE '[]' END)
          ORDER BY c.id), '[]') FROM locked c) AS profiles,
     (SELECT coalesce(json_agg(json_build_array(norm, profile_id, name)), '[]') FROM phones)
         AS phones;
