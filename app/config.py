@@ -28,6 +28,9 @@ SETTINGS: dict[str, tuple[Callable[[str], Any], Any]] = {
     "DB_POOL_MAX_SIZE": (int, 10),
     "DB_POOL_TIMEOUT": (float, 5.0),
     "DB_STATEMENT_TIMEOUT_MS": (int, 30_000),
+    # A pooled connection is checked (one round trip) before use unless it came back to the
+    # pool less than this many seconds ago; 0 checks every checkout.
+    "DB_POOL_CHECK_AFTER_SECONDS": (float, 1.0),
     "DB_RETRY_ATTEMPTS": (int, 5),
     "MAX_BODY_BYTES": (int, 1024 * 1024),
     # Longest wait, in seconds, for the next bytes of a request body; then it is a 408.

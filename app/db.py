@@ -9,6 +9,8 @@ from __future__ import annotations
 import atexit
 import logging
 import threading
+import time
+import weakref
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -72,6 +74,9 @@ class Database:
     def __init__(self, app: Flask) -> None:
         self.config = app.config
         self._pool: ConnectionPool | None = None
+        self._returned: weakref.WeakKeyDictionary[psycopg.Connection, float] = (
+            weakref.WeakKeyDictionary()
+        )
         self._lock = threading.Lock()
 
     def conninfo(self) -> str:
@@ -94,13 +99,33 @@ class Database:
                     timeout=self.config["DB_POOL_TIMEOUT"],
                     kwargs={"autocommit": True},
                     configure=self._configure,
-                    check=ConnectionPool.check_connection,
+                    check=self._check,
                     open=False,
                     name="app",
                 )
                 self._pool.open(wait=False)
                 atexit.register(self.close)
             return self._pool
+
+    def _check(self, conn: psycopg.Connection) -> None:
+        """Before lending a connection: psycopg_pool's check (one round trip), skipped for a
+        connection that came back less than DB_POOL_CHECK_AFTER_SECONDS ago, since it just
+        worked. A connection the server dropped within that window fails its request with a
+        503 (Retry-After) and is discarded; the next request gets a fresh one."""
+        returned = self._returned.get(conn)
+        window = self.config["DB_POOL_CHECK_AFTER_SECONDS"]
+        if returned is not None and time.monotonic() - returned < window:
+            return
+        ConnectionPool.check_connection(conn)
+
+    @contextmanager
+    def connection(self) -> Iterator[psycopg.Connection]:
+        """A pooled connection for one unit of work; its return time is noted for ``_check``."""
+        with self.pool.connection() as conn:
+            try:
+                yield conn
+            finally:
+                self._returned[conn] = time.monotonic()
 
     def _configure(self, conn: psycopg.Connection) -> None:
         conn.execute(
@@ -126,7 +151,7 @@ class Database:
         """
         attempts = max(1, self.config["DB_RETRY_ATTEMPTS"])
         request_id = getattr(caller, "request_id", None)
-        with translate_db_errors(self.config, request_id), self.pool.connection() as conn:
+        with translate_db_errors(self.config, request_id), self.connection() as conn:
             for attempt in range(1, attempts + 1):
                 try:
                     with conn.pipeline(), conn.transaction():
@@ -146,7 +171,7 @@ class Database:
     def read(self, work: Callable[[psycopg.Connection], T], caller: Any = None) -> T:
         """Run a read outside an explicit transaction (autocommit), on a short checkout."""
         request_id = getattr(caller, "request_id", None)
-        with translate_db_errors(self.config, request_id), self.pool.connection() as conn:
+        with translate_db_errors(self.config, request_id), self.connection() as conn:
             return work(conn)
 
     def stats(self) -> dict[str, int]:

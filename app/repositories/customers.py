@@ -20,6 +20,14 @@ q = queries("customers")
 LOAD_CUSTOMERS = (
     sql.SQL(q["load_customers"]).format(columns=sql.SQL(profiles.SELECT_COLUMNS)).as_string()
 )
+_BY_ID = "p.id = ANY(%(ids)s::bigint[])"
+# The same, for ids that may be tombstones: each stands for its survivor.
+LOAD_NAMED = LOAD_CUSTOMERS.replace(
+    _BY_ID,
+    "p.id = ANY(ARRAY(SELECT coalesce(t.merged_into, t.id) FROM profiles t"
+    " WHERE t.account_id = %(account_id)s AND t.id = ANY(%(ids)s::bigint[])))",
+)
+assert LOAD_NAMED != LOAD_CUSTOMERS
 
 
 @dataclass(frozen=True)
@@ -75,3 +83,10 @@ def load_customers(conn: psycopg.Connection, account_id: int, ids: Iterable[int]
         rows = cur.execute(LOAD_CUSTOMERS, {"account_id": account_id, "ids": ids}).fetchall()
     by_id = {row.id: row for row in rows}
     return [by_id[i] for i in ids if i in by_id]
+
+
+def load_named(conn: psycopg.Connection, account_id: int, customer_id: int) -> Customer | None:
+    """The customer ``customer_id`` stands for (its survivor if it was merged away), in one
+    statement; ``None`` if it does not exist in the account."""
+    with conn.cursor(row_factory=class_row(Customer)) as cur:
+        return cur.execute(LOAD_NAMED, {"account_id": account_id, "ids": [customer_id]}).fetchone()

@@ -133,7 +133,13 @@ def lock_live(conn: psycopg.Connection, account_id: int, customer_id: int) -> in
 
 
 def get_customer(conn: psycopg.Connection, ctx: Context, customer_id: int) -> Customer:
-    return _load(conn, ctx.account_id, live_id(conn, ctx.account_id, customer_id))
+    """The customer, also through a merged-away id (one statement)."""
+    found = (
+        customers.load_named(conn, ctx.account_id, customer_id) if customer_id <= MAX_ID else None
+    )
+    if found is None:
+        raise exceptions.NotFound(f"Customer not found: {customer_id}.")
+    return found
 
 
 def delete_customer(conn: psycopg.Connection, ctx: Context, customer_id: int) -> None:
