@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from flask import Blueprint, Flask, g, request
 from werkzeug.datastructures import Headers
 
-from app import errors, key_cache
+from app import db, errors, key_cache
 from app.services import accounts
 
 SECURITY_SCHEMES = {
@@ -42,7 +42,9 @@ def authenticate() -> None:
     if key:
         # Accepted keys are remembered API_KEY_CACHE_SECONDS per process (app/key_cache.py).
         account = key_cache.current().get_or_load(
-            accounts.hash_key(key), accounts.shown_prefix(key), lambda: accounts.authenticate(key)
+            accounts.hash_key(key),
+            accounts.shown_prefix(key),
+            lambda: db.fetch(lambda conn: accounts.authenticate(conn, key)),
         )
     if account is None:
         raise errors.Unauthorized()

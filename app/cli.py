@@ -57,7 +57,7 @@ def db_upgrade() -> None:
 @_friendly
 def accounts_create(name: str) -> None:
     """Create account NAME and print its first API key (last line)."""
-    account, key = accounts.create_account(name)
+    account, key = db.run_in_transaction(lambda conn: accounts.create_account(conn, name))
     click.echo(f"created account {account.name!r} ({account.public_id})")
     click.echo("API key (shown only once; store it now):")
     click.echo(key)
@@ -68,7 +68,7 @@ def accounts_create(name: str) -> None:
 @_friendly
 def keys_create(account_name: str) -> None:
     """Issue a new API key for ACCOUNT_NAME (printed alone on the last line)."""
-    key = accounts.create_key(account_name)
+    key = db.run_in_transaction(lambda conn: accounts.create_key(conn, account_name))
     click.echo(f"new API key for {account_name!r} (shown only once; store it now):")
     click.echo(key)
 
@@ -78,7 +78,7 @@ def keys_create(account_name: str) -> None:
 @_friendly
 def keys_list(account_name: str) -> None:
     """List ACCOUNT_NAME's keys by prefix (the keys themselves are never stored)."""
-    for key in accounts.list_keys(account_name):
+    for key in db.fetch(lambda conn: accounts.list_keys(conn, account_name)):
         state = f"revoked {key.revoked_at:%Y-%m-%d %H:%M:%S}" if key.revoked_at else "active"
         click.echo(f"{key.prefix}\tcreated {key.created_at:%Y-%m-%d %H:%M:%S}\t{state}")
 
@@ -88,7 +88,7 @@ def keys_list(account_name: str) -> None:
 @_friendly
 def keys_revoke(key_prefix: str) -> None:
     """Revoke the key starting with KEY_PREFIX (as shown by `keys list`)."""
-    key = accounts.revoke_key(key_prefix)
+    key = db.run_in_transaction(lambda conn: accounts.revoke_key(conn, key_prefix))
     key_cache.current().forget(key.prefix)  # this process stops accepting it at once
     click.echo(f"revoked {key.prefix}")
 

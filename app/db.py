@@ -239,12 +239,13 @@ def _aborted(
 
 
 def run_in_transaction(work: Callable[[psycopg.Connection], T]) -> T:
-    """``Database.transaction`` of the current app (for use cases not yet given a context)."""
+    """``Database.transaction`` of the current app, for callers that hold an app context rather
+    than a ``Context`` (the CLI, ``make run``'s bootstrap, the authentication hook)."""
     return get_db().transaction(work, _Caller(g.get("request_id")))
 
 
 def fetch(work: Callable[[psycopg.Connection], T]) -> T:
-    """``Database.read`` of the current app (for use cases not yet given a context)."""
+    """``Database.read`` of the current app, for the same callers as ``run_in_transaction``."""
     return get_db().read(work, _Caller(g.get("request_id")))
 
 

@@ -74,8 +74,8 @@ def bootstrap(app) -> str:
 
     with app.app_context():
         cli.upgrade()
-        accounts.ensure_account(DEV_ACCOUNT)
-        return accounts.create_key(DEV_ACCOUNT)
+        db.run_in_transaction(lambda conn: accounts.ensure_account(conn, DEV_ACCOUNT))
+        return db.run_in_transaction(lambda conn: accounts.create_key(conn, DEV_ACCOUNT))
 
 
 def _interrupt(signum: int, frame: object) -> None:

@@ -45,7 +45,7 @@ from flask.json.provider import DefaultJSONProvider
 
 import marshmallow as ma
 
-from app import create_app, migrations
+from app import create_app, db, migrations
 from app import limits as app_limits
 from app.api import parsing
 from app.json_provider import OrjsonProvider
@@ -204,7 +204,8 @@ class Requests:
 
 def seed(app: Flask) -> tuple[str, list[int]]:
     with app.app_context():
-        _, key = accounts.create_account(f"bench-{secrets.token_hex(3)}")
+        name = f"bench-{secrets.token_hex(3)}"
+        _, key = db.run_in_transaction(lambda c: accounts.create_account(c, name))
     client = app.test_client()
     ids = []
     for i in range(CUSTOMERS):

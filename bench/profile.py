@@ -19,7 +19,7 @@ import psycopg
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from pyinstrument import Profiler
 
-from app import create_app, migrations
+from app import create_app, db, migrations
 from app.services import accounts
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -49,7 +49,9 @@ def main() -> None:
     fresh_database(url)
     app = create_app({"DATABASE_URL": url, **LIMITS})
     with app.app_context():
-        headers = {"x-api-key": accounts.create_account("profile")[1]}
+        headers = {
+            "x-api-key": db.run_in_transaction(lambda c: accounts.create_account(c, "profile"))[1]
+        }
     client = app.test_client()
     ids = [
         client.post(

@@ -176,7 +176,7 @@ class ApiActions:
     def key(self, account: str = "acme") -> str:
         """The API key of ``account``, created on first use."""
         if account not in self._keys:
-            from app.services import accounts
+            from tests.support import accounts
 
             with self.app.app_context():
                 _, self._keys[account] = accounts.create_account(account)

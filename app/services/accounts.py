@@ -1,11 +1,17 @@
-"""Accounts and API keys: creation, listing, revocation, authentication."""
+"""Accounts and API keys: creation, listing, revocation, authentication.
+
+Use cases on a given connection, like every other; callers (the CLI, `make run`, the
+authentication hook) give them their transaction.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import secrets
 
-from app import db, exceptions
+import psycopg
+
+from app import exceptions
 from app.repositories import accounts as repo
 from app.repositories.accounts import Account, ApiKey
 
@@ -19,51 +25,43 @@ def hash_key(key: str) -> bytes:
     return hashlib.sha256(key.encode("utf-8", "surrogatepass")).digest()
 
 
-def _new_key(conn, account_id: int) -> str:
+def _new_key(conn: psycopg.Connection, account_id: int) -> str:
     """Insert a new key for the account; return it in full (the only time it exists)."""
     key = KEY_PREFIX + secrets.token_urlsafe(32)  # 32 bytes of randomness
-    repo.insert_api_key(conn, account_id, key[: len(KEY_PREFIX) + SHOWN_CHARS], hash_key(key))
+    repo.insert_api_key(conn, account_id, shown_prefix(key), hash_key(key))
     return key
 
 
-def create_account(name: str) -> tuple[Account, str]:
+def create_account(conn: psycopg.Connection, name: str) -> tuple[Account, str]:
     """A new account and its first key."""
-
-    def work(conn) -> tuple[Account, str]:
-        if repo.get_account_by_name(conn, name) is not None:
-            raise exceptions.Conflict(f"An account named {name!r} already exists.")
-        account = repo.insert_account(conn, name)
-        return account, _new_key(conn, account.id)
-
-    return db.run_in_transaction(work)
+    if repo.get_account_by_name(conn, name) is not None:
+        raise exceptions.Conflict(f"An account named {name!r} already exists.")
+    account = repo.insert_account(conn, name)
+    return account, _new_key(conn, account.id)
 
 
-def ensure_account(name: str) -> Account:
+def ensure_account(conn: psycopg.Connection, name: str) -> Account:
     """The account with this name, created if missing (the dev account of `make run`)."""
-
-    def work(conn) -> Account:
-        return repo.get_account_by_name(conn, name) or repo.insert_account(conn, name)
-
-    return db.run_in_transaction(work)
+    return repo.get_account_by_name(conn, name) or repo.insert_account(conn, name)
 
 
-def _account(conn, name: str) -> Account:
+def _account(conn: psycopg.Connection, name: str) -> Account:
     account = repo.get_account_by_name(conn, name)
     if account is None:
         raise exceptions.NotFound(f"No account named {name!r}.")
     return account
 
 
-def create_key(account_name: str) -> str:
-    return db.run_in_transaction(lambda conn: _new_key(conn, _account(conn, account_name).id))
+def create_key(conn: psycopg.Connection, account_name: str) -> str:
+    return _new_key(conn, _account(conn, account_name).id)
 
 
-def list_keys(account_name: str) -> list[ApiKey]:
-    return db.fetch(lambda conn: repo.list_api_keys(conn, _account(conn, account_name).id))
+def list_keys(conn: psycopg.Connection, account_name: str) -> list[ApiKey]:
+    return repo.list_api_keys(conn, _account(conn, account_name).id)
 
 
-def revoke_key(prefix: str) -> ApiKey:
-    key = db.run_in_transaction(lambda conn: repo.revoke_api_key(conn, prefix))
+def revoke_key(conn: psycopg.Connection, prefix: str) -> ApiKey:
+    key = repo.revoke_api_key(conn, prefix)
     if key is None:
         raise exceptions.NotFound(f"No API key with prefix {prefix!r}.")
     return key
@@ -74,8 +72,7 @@ def shown_prefix(key: str) -> str:
     return key[: len(KEY_PREFIX) + SHOWN_CHARS]
 
 
-def authenticate(key: str) -> Account | None:
+def authenticate(conn: psycopg.Connection, key: str) -> Account | None:
     """The account owning an unrevoked ``key``, else ``None`` (one indexed lookup; the HTTP
     layer caches accepted keys, see app/key_cache.py)."""
-    key_hash = hash_key(key)
-    return db.fetch(lambda conn: repo.find_account_by_key_hash(conn, key_hash))
+    return repo.find_account_by_key_hash(conn, hash_key(key))

@@ -8,7 +8,7 @@ import psycopg
 import pytest
 
 from app import key_cache
-from app.services import accounts
+from tests.support import accounts
 
 URL = "/api/v1/partner/contacts"
 PREFIX_CHARS = len("ck_") + 8

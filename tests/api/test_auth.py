@@ -9,7 +9,7 @@ import uuid
 import psycopg
 import pytest
 
-from app.services import accounts
+from tests.support import accounts
 
 URL = "/api/v1/partner/contacts"
 CONTACT = {"email": "alex.johnson@example.com", "name": "Alex Johnson"}

@@ -15,7 +15,7 @@ import pytest
 
 from flask import Flask
 
-from app.services import accounts
+from tests.support import accounts
 
 CUSTOMERS = "/v1/customers"
 PARTNER = "/api/v1/partner/contacts"

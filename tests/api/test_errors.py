@@ -12,7 +12,7 @@ import pytest
 from flask import Flask
 
 from app import create_app
-from app.services import accounts
+from tests.support import accounts
 
 URL = "/api/v1/partner/contacts"
 GENERIC = {"code": "invalid_request", "message": "Invalid request"}

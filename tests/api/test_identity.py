@@ -438,7 +438,7 @@ def limited_app(clean_db: str) -> Iterator[Flask]:
 
 
 def test_phone_shared_limit_a_phone_held_by_many_distinct_people_stops_merging(limited_app, caplog):
-    from app.services import accounts
+    from tests.support import accounts
 
     with limited_app.app_context():
         account, key = accounts.create_account("front-desk")
@@ -475,7 +475,7 @@ def test_phone_shared_limit_a_phone_held_by_many_distinct_people_stops_merging(l
 
 
 def test_phone_shared_limit_similar_names_on_one_phone_do_not_count_twice(limited_app):
-    from app.services import accounts
+    from tests.support import accounts
 
     with limited_app.app_context():
         _, key = accounts.create_account("family")

@@ -19,7 +19,7 @@ from flask import Blueprint, Flask, g
 
 from app import config, create_app, errors, limits
 from app.api import API_GROUPS, contacts, parsing
-from app.services import accounts
+from tests.support import accounts
 
 URL = "/api/v1/partner/contacts"
 CONTACT = {"email": "alex.johnson@example.com", "name": "Alex Johnson"}

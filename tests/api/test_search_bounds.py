@@ -69,7 +69,7 @@ def test_a_statement_timeout_is_a_500_naming_the_request_id_not_a_503(make_app, 
     """A PUT waits on a row lock held elsewhere until its statement timeout cancels it."""
     app = make_app(DB_STATEMENT_TIMEOUT_MS=300)
     client = app.test_client()
-    from app.services import accounts
+    from tests.support import accounts
 
     with app.app_context():
         key = accounts.create_account("acme")[1]

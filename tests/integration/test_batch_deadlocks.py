@@ -28,7 +28,7 @@ import pytest
 
 from flask import Flask
 
-from app.services import accounts
+from tests.support import accounts
 
 THREADS = 4
 ROUNDS = 6

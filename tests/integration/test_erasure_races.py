@@ -18,7 +18,7 @@ import pytest
 
 from flask import Flask
 
-from app.services import accounts
+from tests.support import accounts
 
 ROUNDS = 30
 DEADLINE = 60

@@ -25,7 +25,7 @@ import pytest
 
 from flask import Flask
 
-from app.services import accounts
+from tests.support import accounts
 
 THREADS = 20
 # Each round has pools of its own, so merges keep happening instead of everything collapsing

@@ -24,7 +24,7 @@ def _get(client, key: str):
 
 
 def _key(app) -> str:
-    from app.services import accounts
+    from tests.support import accounts
 
     with app.app_context():
         return accounts.create_account("pool")[1]

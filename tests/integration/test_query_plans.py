@@ -24,7 +24,7 @@ from psycopg import sql
 from flask import Flask
 
 from app import create_app, migrations
-from app.services import accounts
+from tests.support import accounts
 
 # Tables shared by all tenants, small by nature, scanned at will.
 GLOBAL_TABLES = {"accounts", "schema_migrations"}

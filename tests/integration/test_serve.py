@@ -26,7 +26,7 @@ import psycopg
 import pytest
 
 from app import create_app, migrations
-from app.services import accounts
+from tests.support import accounts
 from tests.support.output import Lines
 
 ROOT = Path(__file__).resolve().parents[2]

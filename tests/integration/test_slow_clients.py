@@ -28,7 +28,7 @@ import pytest
 from werkzeug.serving import make_server
 
 from app import create_app, devserver
-from app.services import accounts
+from tests.support import accounts
 from tests.support.output import Lines
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -35,8 +35,8 @@ from flask import Flask
 
 from app import identity
 from app.identity import Kind, Placeholders
-from app.services import accounts
 from tests.quality.generate import DEFAULT_SEED, Dataset, Record, generate
+from tests.support import accounts
 
 PEOPLE = int(os.environ.get("QUALITY_PEOPLE", "2000"))
 SEED = int(os.environ.get("QUALITY_SEED", str(DEFAULT_SEED)))
