@@ -112,25 +112,15 @@ def row(write: ProfileWrite) -> dict[str, Any]:
     }
 
 
-def _value(name: str, type_: str) -> sql.Composable:
-    value = sql.SQL("(w.f->>{})").format(sql.Literal(name))
-    if type_ != "text":
-        value = value + sql.SQL("::") + sql.SQL(type_)
-    return sql.SQL("coalesce({}, false)").format(value) if name in FLAGS else value
-
-
 def write_fragments() -> dict[str, sql.Composable]:
     """The column lists of the set-based profile write (``apply_writes`` in writes.sql), from
-    ``COLUMNS``: the insert's columns and values, and the update's assignments."""
-    targets = [(c.name, c.type) for c in COLUMNS] + [(name, "text") for name in FOLD_COLUMNS]
+    ``COLUMNS``: the columns, and their values from the record ``r`` (flags never null)."""
+    names = [c.name for c in COLUMNS] + list(FOLD_COLUMNS)
     return {
-        "insert_columns": sql.SQL(", ").join(sql.Identifier(name) for name, _ in targets),
-        "insert_values": sql.SQL(", ").join(_value(name, type_) for name, type_ in targets),
-        "assignments": sql.SQL(",\n        ").join(
-            sql.SQL("{col} = CASE WHEN w.f ? {key} THEN {value} ELSE p.{col} END").format(
-                col=sql.Identifier(name), key=sql.Literal(name), value=_value(name, type_)
-            )
-            for name, type_ in targets
+        "columns": sql.SQL(", ").join(sql.SQL(name) for name in names),  # ours: unquoted
+        "values": sql.SQL(", ").join(
+            sql.SQL(f"coalesce(r.{name}, false)" if name in FLAGS else f"r.{name}")
+            for name in names
         ),
     }
 

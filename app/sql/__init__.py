@@ -27,5 +27,15 @@ def queries(name: str) -> dict[str, str]:
     for block_name, body in zip(parts[1::2], parts[2::2], strict=True):
         if block_name in blocks:
             raise ValueError(f"{name}.sql: block {block_name!r} defined twice")
-        blocks[block_name] = body.strip()
+        blocks[block_name] = _compact(block_name, body.strip())
     return blocks
+
+
+def _compact(name: str, statement: str) -> str:
+    """The statement as sent: named in a first comment line (as ``pg_stat_activity`` shows
+    it), without its comment lines and indentation, so that psycopg's cache of parsed
+    queries (statements up to 4,096 characters) holds it."""
+    lines = [line.strip() for line in statement.splitlines()]
+    return "\n".join(
+        [f"-- {name}"] + [line for line in lines if line and not line.startswith("--")]
+    )

@@ -10,8 +10,8 @@ UPDATE profile_identifiers SET is_primary = false
 WHERE account_id = %(account_id)s AND id = ANY(%(demote)s::bigint[]);
 
 -- apply_writes --
--- Step 2, the rest of a list of writes in one statement: profiles inserted or updated (an
--- absent key of `f` keeps the column, null clears it; custom data: `cd_remove` keys go, then
+-- Step 2, the rest of a list of writes in one statement: profiles inserted or updated
+-- (an absent key of `f` keeps the column, null clears it; custom data: `cd_remove` keys go, then
 -- `cd_set` keys are set, from empty with `cd_clear`; folded copies come folded from Python),
 -- identifiers promoted (with the spelling just sent) or added, tag links set exactly (for
 -- the profiles in `exact_tags`) or added, by normalized tag name (the tags were ensured by
@@ -20,14 +20,16 @@ WITH w AS MATERIALIZED (
     SELECT * FROM jsonb_to_recordset(%(rows)s::jsonb)
         AS w(id bigint, new boolean, f jsonb, cd_set jsonb, cd_remove text[], cd_clear boolean)
 ), inserted AS (
-    INSERT INTO profiles (account_id, id, {insert_columns}, custom_data)
-    SELECT %(account_id)s, w.id, {insert_values}, w.cd_set - w.cd_remove
-    FROM w WHERE w.new
+    INSERT INTO profiles (account_id, id, {columns}, custom_data)
+    SELECT %(account_id)s, w.id, {values}, w.cd_set - w.cd_remove
+    FROM w, jsonb_populate_record(NULL::profiles, w.f) r
+    WHERE w.new
     ORDER BY w.id
     RETURNING id
 ), updated AS (
+    -- jsonb_populate_record(p, f): the row with the keys of f replacing its columns.
     UPDATE profiles p SET
-        {assignments},
+        ({columns}) = (SELECT {values} FROM jsonb_populate_record(p, w.f) r),
         custom_data = (CASE WHEN w.cd_clear THEN '{{}}'::jsonb ELSE p.custom_data END
                        - w.cd_remove) || w.cd_set,
         updated_at = now()
