@@ -671,7 +671,9 @@ def _create_accounts(url: str, profiles: int, pairs: int) -> list[AccountInfo]:
     result, next_id = [], 1
     with app.app_context():
         for (name, _), size in zip(ACCOUNTS, sizes, strict=True):
-            account, key = account_service.create_account(name)
+            account, key = app_db.run_in_transaction(
+                lambda conn, name=name: account_service.create_account(conn, name)
+            )
             result.append(AccountInfo(name, account.id, key, size, next_id, next_id + size - 1))
             next_id += size
         app_db.get_db().close()
