@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 
 import psycopg
 from psycopg import errors as pg_errors
+from psycopg.types.numeric import Int8Dumper
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from flask import Flask, current_app, g
@@ -128,6 +129,9 @@ class Database:
                 self._returned[conn] = time.monotonic()
 
     def _configure(self, conn: psycopg.Connection) -> None:
+        # Every int as a bigint: psycopg otherwise sends the smallest type that fits (smallint,
+        # integer, bigint), and each mix of types is a prepared statement of its own.
+        conn.adapters.register_dumper(int, Int8Dumper)
         conn.execute(
             "SELECT set_config('statement_timeout', %s, false)",
             [str(self.config["DB_STATEMENT_TIMEOUT_MS"])],

@@ -34,12 +34,14 @@ WITH w AS MATERIALIZED (
                        - w.cd_remove) || w.cd_set,
         updated_at = now()
     FROM w
-    WHERE NOT w.new AND p.account_id = %(account_id)s AND p.id = w.id
+    -- The ids as an array: one index probe each, whatever the recordset's row estimate.
+    WHERE p.account_id = %(account_id)s AND p.id = ANY(ARRAY(SELECT id FROM w WHERE NOT w.new))
+      AND p.id = w.id AND NOT w.new
     RETURNING p.id
 ), promoted AS (
     UPDATE profile_identifiers i SET is_primary = true, value = u.value
     FROM unnest(%(promote)s::bigint[], %(promote_values)s::text[]) AS u(id, value)
-    WHERE i.account_id = %(account_id)s AND i.id = u.id
+    WHERE i.account_id = %(account_id)s AND i.id = ANY(%(promote)s::bigint[]) AND i.id = u.id
     RETURNING i.id
 ), added AS (
     INSERT INTO profile_identifiers (account_id, profile_id, kind, value, value_norm, is_primary)
