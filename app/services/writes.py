@@ -85,7 +85,7 @@ class _Round:
     changes: writes.Changes = field(default_factory=writes.Changes)
     touched: set[int] = field(default_factory=set)
     written: set[tuple[Kind, str]] = field(default_factory=set)
-    snapshots: list[tuple[int, int]] = field(default_factory=list)  # (write index, profile)
+    landed: list[tuple[int, int]] = field(default_factory=list)  # (write index, its profile)
 
     def interferes(self, found: resolution.Evidence, wanted: Sequence[Identifier]) -> bool:
         return bool(found.looked_at & self.touched) or any(
@@ -120,22 +120,25 @@ def apply(
     if missing:
         listed = ", ".join(str(i) for i in dict.fromkeys(missing))
         raise exceptions.NotFound(f"Customer not found: {listed}.")
-    first_named = dict(look.named)
     tag_norms = tags.ensure_tag_lists(conn, account_id, [w.tags or [] for w in items])
     new_ids = iter(profiles.new_ids(conn, _creates(ctx, look, items)))
 
     targets: list[int] = []
     created: list[bool] = []
-    after: dict[int, Any] = {}
+    snapshots: dict[int, Any] = {}
+    named_again: set[int] = set()
     merged_into: dict[int, int] = {}
     pending = _Round()
 
-    def flush() -> None:
+    def flush(*, last: bool = False) -> None:
+        """Write the pending round. Before a later write, read its writes back too: a later
+        write may yet name one of their persons again (rare: only interfering or merging
+        writes flush early)."""
         nonlocal pending
         writes.apply(conn, account_id, pending.changes)
-        if pending.snapshots and read_after is not None:
-            read = read_after(conn, [pid for _, pid in pending.snapshots])
-            after.update((i, row) for (i, _), row in zip(pending.snapshots, read, strict=True))
+        if not last and pending.landed and read_after is not None:
+            read = read_after(conn, [pid for _, pid in pending.landed])
+            snapshots.update((i, row) for (i, _), row in zip(pending.landed, read, strict=True))
         pending = _Round()
 
     for i, w in enumerate(items):
@@ -144,6 +147,11 @@ def apply(
             flush()
             look = _look(conn, ctx, items[i:])
             found, matched = _decide(conn, ctx, look, w)
+        if found.named is not None:  # earlier writes whose person this one names (before it
+            # merges anyone): they are answered as they left their person
+            named_again.update(
+                k for k, t in enumerate(targets) if _final(t, merged_into) == found.named
+            )
         for _ in range(MAX_MERGES_PER_WRITE):
             if len(matched) < 2:
                 break
@@ -161,12 +169,11 @@ def apply(
             target, is_new = next(new_ids, None) or profiles.new_ids(conn, 1)[0], True
         held = [] if is_new else look.profiles[target].identifiers
         _plan(pending, w, changes[i], tag_norms[i], target, is_new, held)
-        later = {first_named.get(c) for c in (x.named for x in items[i + 1 :]) if c is not None}
-        if later & {first_named.get(w.named) if w.named is not None else None, target} - {None}:
-            pending.snapshots.append((i, target))
+        pending.landed.append((i, target))
         targets.append(target)
         created.append(is_new)
-    flush()
+    flush(last=True)
+    after = {k: snapshots[k] for k in named_again if k in snapshots}
     return Applied([_final(t, merged_into) for t in targets], created, after)
 
 
