@@ -20,8 +20,11 @@ run: install  ## serve on http://127.0.0.1:$${PORT:-8000} (embedded PostgreSQL u
 serve: install  ## the container's gunicorn (deploy/gunicorn.conf.py) on http://127.0.0.1:$${PORT:-8000}
 	$(BIN)/python -m app.serve
 
+# Test processes: each has its own throwaway database (and embedded PostgreSQL); a test file
+# runs whole in one of them. `make test TEST_WORKERS=0` runs everything in this process.
+TEST_WORKERS ?= 2
 test: install  ## the whole suite on a throwaway real PostgreSQL (TEST_DATABASE_URL or embedded)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 unit: install
 	$(BIN)/python -m pytest tests/unit

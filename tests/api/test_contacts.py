@@ -137,7 +137,11 @@ def test_get_contact_returns_the_contact(api):
     assert response.get_json() == created
 
 
-@pytest.mark.parametrize("path", [str(uuid.uuid4()), "not-a-uuid", "123", "%00"])
+# A fixed unknown UUID: parameters must be the same in every pytest-xdist worker.
+UNKNOWN_CONTACT = "9b2f6c1e-8d3a-4f5b-a7c9-2e1d0f4b6a83"
+
+
+@pytest.mark.parametrize("path", [UNKNOWN_CONTACT, "not-a-uuid", "123", "%00"])
 def test_get_unknown_or_malformed_contact_id_is_404(api, path):
     response = api.get(f"{URL}/{path}")
     assert response.status_code == 404
