@@ -14,3 +14,5 @@ MAX_COLOR_LENGTH = 64
 MAX_CUSTOM_DATA_PER_WRITE = 100  # customData properties
 # Custom attributes an account may define, explicitly or on first use.
 MAX_CUSTOM_ATTRIBUTES_PER_ACCOUNT = 500
+# POST /v1/customers/{id}/merge
+MAX_MERGE_CUSTOMERS = 10  # customers merged into one in one request

@@ -14,8 +14,9 @@ from app.identity.normalize import (
     normalize_phone,
 )
 from app.identity.placeholders import Placeholders
-from app.identity.rules import DEFAULT_THRESHOLD, find_matches, is_shared_phone
+from app.identity.rules import DEFAULT_THRESHOLD, explain_pair, find_matches, is_shared_phone
 from app.identity.types import (
+    Explanation,
     Holder,
     Identifier,
     Kind,
@@ -29,6 +30,7 @@ from app.identity.types import (
 
 __all__ = [
     "DEFAULT_THRESHOLD",
+    "Explanation",
     "Holder",
     "Identifier",
     "Kind",
@@ -40,6 +42,7 @@ __all__ = [
     "Record",
     "Rule",
     "completeness",
+    "explain_pair",
     "find_matches",
     "identifier",
     "is_possible_phone",

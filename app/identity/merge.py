@@ -31,19 +31,31 @@ def rank(profiles: Sequence[Profile]) -> list[Profile]:
     return sorted(profiles, key=lambda p: (-completeness(p), p.created_at, p.id))
 
 
-def plan_merge(profiles: Sequence[Profile], matches: Sequence[Match]) -> MergePlan:
-    """Merge every profile in ``profiles`` (all matched by ``matches``) into the best one."""
+def plan_merge(
+    profiles: Sequence[Profile], matches: Sequence[Match], *, survivor: int | None = None
+) -> MergePlan:
+    """Merge every profile in ``profiles`` (all matched by ``matches``) into the best one, or
+    into ``survivor`` when the caller picks it (a manual merge); the others keep their rank."""
     if len(profiles) < 2:
         raise ValueError("a merge needs at least two profiles")
     ordered = rank(profiles)
-    survivor = ordered[0]
+    if survivor is not None:
+        chosen = [p for p in ordered if p.id == survivor]
+        if not chosen:
+            raise ValueError(f"the survivor {survivor} is not one of the profiles")
+        ordered = chosen + [p for p in ordered if p.id != survivor]
+    first = ordered[0]
     by_id = {m.profile_id: m for m in matches}
+    fields, sources = _fields(ordered)
+    custom_data, custom_sources = _custom_data(ordered)
     return MergePlan(
-        survivor=survivor.id,
-        merged=tuple(_evidence(p.id, survivor.id, by_id) for p in ordered[1:]),
-        fields=_fields(ordered),
-        custom_data=_custom_data(ordered),
+        survivor=first.id,
+        merged=tuple(_evidence(p.id, first.id, by_id) for p in ordered[1:]),
+        fields=fields,
+        custom_data=custom_data,
         created_at=min(p.created_at for p in ordered),
+        field_sources=sources,
+        custom_data_sources=custom_sources,
     )
 
 
@@ -56,25 +68,34 @@ def _evidence(merged_id: int, survivor_id: int, matches: dict[int, Match]) -> Me
     return MergedAway(merged_id, Rule.MANUAL, None, None)
 
 
-def _fields(ordered: Sequence[Profile]) -> dict[str, Any]:
+def _fields(ordered: Sequence[Profile]) -> tuple[dict[str, Any], dict[str, int | None]]:
+    """The consolidated fields, and the profile each value comes from (the first in rank
+    order holding it; ``None`` when none does)."""
     names = {name for p in ordered for name in p.fields}
     fields: dict[str, Any] = {}
+    sources: dict[str, int | None] = {}
     for name in names:
-        values = [p.fields.get(name) for p in ordered]
-        present = [v for v in values if v is not None and v != ""]
+        held = [(p.fields.get(name), p.id) for p in ordered]
+        present = [(v, pid) for v, pid in held if v is not None and v != ""]
         if name in STICKY:
-            fields[name] = any(v is True for v in values)
+            value = any(v is True for v, _ in held)
+            source = next((pid for v, pid in held if v is True), None)
+        elif not present:
+            value, source = None, None
         elif name in EARLIEST:
-            fields[name] = min(present) if present else None
+            value, source = min(present, key=lambda vp: vp[0])
         elif name in LATEST:
-            fields[name] = max(present) if present else None
+            value, source = max(present, key=lambda vp: vp[0])
         else:
-            fields[name] = present[0] if present else None
-    return fields
+            value, source = present[0]
+        fields[name], sources[name] = value, source
+    return fields, sources
 
 
-def _custom_data(ordered: Sequence[Profile]) -> dict[str, Any]:
+def _custom_data(ordered: Sequence[Profile]) -> tuple[dict[str, Any], dict[str, int]]:
     merged: dict[str, Any] = {}
+    sources: dict[str, int] = {}
     for profile in reversed(ordered):  # the survivor last, so it wins per property
         merged.update(profile.custom_data)
-    return merged
+        sources.update(dict.fromkeys(profile.custom_data, profile.id))
+    return merged, sources

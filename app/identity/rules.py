@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable
 
 from app.identity.names import name_similarity
-from app.identity.types import Kind, Match, Profile, Record, Rule
+from app.identity.types import Explanation, Kind, Match, Profile, Record, Rule
 
 DEFAULT_THRESHOLD = 80.0
 STRENGTH = (Rule.NAMED, Rule.EXTERNAL_ID, Rule.EMAIL, Rule.PHONE_NAME)
@@ -62,3 +62,37 @@ def is_shared_phone(names: Iterable[str | None], *, limit: int, threshold: float
             if len(distinct) > limit:
                 return True
     return False
+
+
+def explain_pair(
+    survivor: Profile,
+    other: Profile,
+    *,
+    threshold: float = DEFAULT_THRESHOLD,
+    shared_phones: Collection[str] = (),
+) -> Explanation:
+    """Whether the automatic rules would merge ``other`` into ``survivor`` had ``other`` been
+    written with its identifiers and name: the strongest rule and score, or why not."""
+    record = Record(identifiers=other.identifiers, name=other.name)
+    [match, *_] = find_matches(
+        record, [survivor], threshold=threshold, shared_phones=shared_phones
+    ) or [None]
+    if match is not None:
+        reason = f"they share {match.identifier.kind}" if match.identifier else "named"
+        if match.rule is Rule.PHONE_NAME:
+            reason = f"they share a phone and their names are {match.score:.1f} similar"
+        return Explanation(match.rule, reason, match.identifier, match.score)
+    mine = {(i.kind, i.norm) for i in survivor.identifiers if i.norm is not None}
+    phones = [
+        i for i in other.identifiers
+        if i.kind is Kind.PHONE and i.norm is not None and (i.kind, i.norm) in mine
+    ]  # fmt: skip
+    if not phones:
+        return Explanation(None, "no email, external id or phone in common")
+    if all(p.norm in shared_phones for p in phones):
+        return Explanation(None, "their only common phone is shared by too many people", phones[0])
+    score = name_similarity(survivor.name, other.name)
+    reason = f"they share a phone but their names are {score:.1f} similar (threshold {threshold:g})"
+    if survivor.name is None or other.name is None:
+        reason = "they share a phone but one of them has no name"
+    return Explanation(None, reason, phones[0], score)

@@ -94,3 +94,17 @@ class MergePlan:
     fields: Mapping[str, Any]
     custom_data: Mapping[str, Any]
     created_at: Any
+    # Which profile each consolidated value comes from (``None``: no profile has one).
+    field_sources: Mapping[str, int | None] = field(default_factory=dict)
+    custom_data_sources: Mapping[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """What the automatic rules say about two profiles: the rule (and score) that would merge
+    them, or why none would."""
+
+    rule: Rule | None
+    reason: str
+    identifier: Identifier | None = None
+    score: float | None = None

@@ -13,12 +13,14 @@ from dataclasses import dataclass
 
 import psycopg
 
-from app import identity
-from app.identity import Match, MergePlan
+from app import db, exceptions, identity
+from app.identity import Match, MergePlan, Rule
 from app.repositories import merges as repo
 from app.repositories import writes
 from app.repositories.profiles import ProfileWrite
 from app.services.context import Context
+
+MAX_ID = 2**63 - 1
 
 
 @dataclass(frozen=True)
@@ -60,3 +62,58 @@ def apply(conn: psycopg.Connection, ctx: Context, planned: PlannedMerge) -> int:
         )
         repo.absorb(conn, account_id, merge_plan.survivor, gone.profile_id)
     return merge_plan.survivor
+
+
+@dataclass(frozen=True)
+class ManualMerge:
+    """A merge the caller asked for: the planned merge, and what the automatic rules say about
+    the survivor and each profile merged into it."""
+
+    planned: PlannedMerge
+    explanations: dict[int, identity.Explanation]
+
+    @property
+    def survivor(self) -> int:
+        return self.planned.plan.survivor
+
+    @property
+    def merged(self) -> list[int]:
+        return [m.profile_id for m in self.planned.plan.merged]
+
+
+def plan_manual(
+    conn: psycopg.Connection, ctx: Context, survivor_id: int, customer_ids: Sequence[int]
+) -> ManualMerge:
+    """Plan merging ``customer_ids`` into ``survivor_id`` (the caller's pick), their rows
+    locked: 404 naming ids the account does not have, 422 for a customer that already is the
+    survivor (itself, or merged into it before)."""
+    account_id = ctx.account_id
+    ids = [survivor_id, *customer_ids]
+    found = repo.resolve_ids(conn, account_id, [i for i in ids if 0 < i <= MAX_ID])
+    missing = [i for i in ids if i not in found]
+    if missing:
+        listed = ", ".join(str(i) for i in dict.fromkeys(missing))
+        raise exceptions.NotFound(f"Customer not found: {listed}.")
+    survivor = found[survivor_id]
+    itself = [c for c in customer_ids if found[c] == survivor]
+    if itself:
+        raise exceptions.ValidationFailed(
+            f"Customer {itself[0]} is customer {survivor_id} already: nothing to merge.",
+            field="customers",
+        )
+    others = sorted({found[c] for c in customer_ids})
+    liveness = repo.lock_profiles(conn, account_id, [survivor, *others])
+    if not all(liveness.get(pid, False) for pid in [survivor, *others]):
+        raise db.ConcurrentChange("a profile was merged or erased meanwhile")
+    facts = repo.load_facts(conn, account_id, [survivor, *others])
+    matches = [Match(pid, Rule.MANUAL) for pid in others]
+    merge_plan = identity.plan_merge(
+        [f.profile for f in facts.values()], matches, survivor=survivor
+    )
+    explanations = {
+        pid: identity.explain_pair(
+            facts[survivor].profile, facts[pid].profile, threshold=ctx.settings.threshold
+        )
+        for pid in others
+    }
+    return ManualMerge(PlannedMerge(merge_plan, facts), explanations)

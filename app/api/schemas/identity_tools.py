@@ -1,0 +1,91 @@
+"""Schemas of the identity tools: manual merge and its preview."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+
+from app import bounds
+from app.api.schemas.common import BaseSchema
+from app.api.schemas.customers import CustomerSchema, LocationOutSchema
+from app.api.schemas.fields import WholeNumber
+from app.identity import Rule
+
+
+def _api_names() -> dict[str, str]:
+    """Profile column -> the customer object's key for it (``location.city`` for nested)."""
+    names = {f.attribute or key: key for key, f in CustomerSchema().fields.items()}
+    for key, f in LocationOutSchema().fields.items():
+        names[f.attribute or key] = f"location.{key}"
+    return names
+
+
+API_NAMES = _api_names()
+
+
+class MergeRequestSchema(BaseSchema):
+    customers = ma.fields.List(
+        WholeNumber(),
+        required=True,
+        validate=ma.validate.Length(min=1, max=bounds.MAX_MERGE_CUSTOMERS),
+        metadata={
+            "description": f"Ids of the customers to merge into this one (1 to "
+            f"{bounds.MAX_MERGE_CUSTOMERS}); merged-away ids stand for their survivor."
+        },
+    )
+
+
+class MergeArgsSchema(BaseSchema):
+    dryRun = ma.fields.Boolean(
+        load_default=False,
+        data_key="dryRun",
+        attribute="dry_run",
+        metadata={"description": "Write nothing; answer what the merge would produce."},
+    )
+
+
+class MovesSchema(BaseSchema):
+    customer = ma.fields.Integer(required=True)
+    identifiers = ma.fields.List(
+        ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.String()), required=True
+    )
+    tags = ma.fields.List(ma.fields.String(), required=True)
+    customDataKeys = ma.fields.List(ma.fields.String(), required=True, attribute="custom_data_keys")
+    events = ma.fields.Integer(required=True)
+
+
+class RuleVerdictSchema(BaseSchema):
+    customer = ma.fields.Integer(required=True)
+    rule = ma.fields.String(
+        required=True,
+        allow_none=True,
+        validate=ma.validate.OneOf([str(r) for r in Rule]),
+        metadata={"description": "The rule that would merge the pair automatically, if any."},
+    )
+    score = ma.fields.Float(required=True, allow_none=True)
+    reason = ma.fields.String(required=True)
+
+
+class MergePreviewSchema(BaseSchema):
+    customer = ma.fields.Nested(
+        CustomerSchema,
+        required=True,
+        metadata={"description": "The customer the merge would leave."},
+    )
+    survivor = ma.fields.Integer(required=True)
+    merged = ma.fields.List(ma.fields.Integer(), required=True)
+    fields = ma.fields.Dict(
+        keys=ma.fields.String(),
+        values=ma.fields.Integer(allow_none=True),
+        required=True,
+        attribute="field_sources",
+        metadata={"description": "For each field, the customer whose value the merge keeps."},
+    )
+    customData = ma.fields.Dict(
+        keys=ma.fields.String(),
+        values=ma.fields.Integer(),
+        required=True,
+        attribute="custom_data_sources",
+        metadata={"description": "For each customData property, the customer it comes from."},
+    )
+    moves = ma.fields.List(ma.fields.Nested(MovesSchema), required=True)
+    rules = ma.fields.List(ma.fields.Nested(RuleVerdictSchema), required=True)
