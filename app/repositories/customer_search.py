@@ -34,11 +34,14 @@ _STATEMENT = sql.SQL(
     " SELECT p.id, p.{column} AS sort_value FROM profiles p"
     " WHERE p.account_id = {account_id} AND p.merged_into IS NULL AND ({where}))"
     " SELECT total.n, page.id, page.sort_value"
-    " FROM (SELECT count(*) AS n FROM matched) total"
+    " FROM ({total}) total"
     " LEFT JOIN LATERAL (SELECT id, sort_value FROM matched WHERE {keyset}"
     " ORDER BY sort_value {direction} NULLS LAST, id {direction}"
     " LIMIT {limit} OFFSET {offset}) page ON true"
 )
+# Without the count, `total` reads no row: a page costs what its rows cost.
+_COUNT = sql.SQL("SELECT count(*) AS n FROM matched")
+_NO_COUNT = sql.SQL("SELECT NULL::bigint AS n")
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,7 @@ class Query:
     limit: int = 21
     offset: int = 0
     keyset: tuple[Any, int] | None = None
+    count: bool = True  # count every matching customer (the whole account, at worst)
 
 
 @dataclass
@@ -132,7 +136,8 @@ def _contains(value: str) -> str:
 def find_ids(
     conn: psycopg.Connection, account_id: int, query: Query
 ) -> tuple[int, list[tuple[int, Any]]]:
-    """The number of matching customers and one page of ``(id, sort value)``."""
+    """The number of matching customers (``None`` without ``query.count``) and one page of
+    ``(id, sort value)``."""
     if query.column not in COLUMNS:
         raise AssertionError(f"not a sortable column: {query.column!r}")
     builder = _Builder()
@@ -146,7 +151,8 @@ def find_ids(
         direction=sql.SQL("DESC" if query.descending else "ASC"),
         limit=builder.param(query.limit),
         offset=builder.param(query.offset),
+        total=_COUNT if query.count else _NO_COUNT,
     )
     rows = conn.execute(statement, builder.params).fetchall()
-    total = rows[0][0] if rows else 0
+    total = rows[0][0] if rows else None
     return total, [(row[1], row[2]) for row in rows if row[1] is not None]

@@ -104,26 +104,35 @@ def find(
     if sort_by not in SORT_COLUMNS:
         raise ValueError(f"not a sort column: {sort_by!r}")
     descending = order.lower() == "desc"
-    keyset = _keyset(after, sort_by, descending)
+    keyset, counted = _keyset(after, sort_by, descending)
     region = ctx.settings.region
     query = customer_search.Query(
         conditions=[_normalized(c, region) for c in conditions], any_of=any_of, column=sort_by,
         descending=descending, limit=limit + 1, offset=0 if keyset else offset, keyset=keyset,
+        count=counted is None,
     )  # fmt: skip
     total, rows = customer_search.find_ids(conn, ctx.account_id, query)
+    total = counted if total is None else total
     found = customers.load_customers(conn, ctx.account_id, [r[0] for r in rows[:limit]])
     next_cursor = None
     if len(rows) > limit:
         last_id, last_value = rows[limit - 1]
         value = last_value.isoformat() if isinstance(last_value, dt.datetime) else last_value
-        next_cursor = cursors.encode({"c": sort_by, "d": descending, "v": value, "id": last_id})
+        # The total travels in the cursor: pages after the first repeat the count made when
+        # the walk started instead of counting the whole account again.
+        next_cursor = cursors.encode(
+            {"c": sort_by, "d": descending, "v": value, "id": last_id, "t": total}
+        )
     return found, total, next_cursor
 
 
-def _keyset(after: str | None, column: str, descending: bool) -> tuple[Any, int] | None:
-    """The (sort value, id) to continue after; the cursor must come from the same sort."""
+def _keyset(
+    after: str | None, column: str, descending: bool
+) -> tuple[tuple[Any, int] | None, int | None]:
+    """The (sort value, id) to continue after, and the total counted on the walk's first page
+    (``None``: count again); the cursor must come from the same sort."""
     if after is None:
-        return None
+        return None, None
     position = cursors.decode(after)
     last_id, value = position.get("id"), position.get("v")
     valid_id = isinstance(last_id, int) and not isinstance(last_id, bool) and last_id > 0
@@ -136,4 +145,6 @@ def _keyset(after: str | None, column: str, descending: bool) -> tuple[Any, int]
             value = dt.datetime.fromisoformat(value)
         except (TypeError, ValueError) as exc:
             raise exceptions.ValidationFailed("Not a valid cursor.", field="after") from exc
-    return value, last_id
+    total = position.get("t")
+    valid_total = isinstance(total, int) and not isinstance(total, bool) and total >= 0
+    return (value, last_id), total if valid_total else None

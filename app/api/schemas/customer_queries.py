@@ -164,7 +164,11 @@ class CustomerSearchSchema(_Paging):
 class CustomerPageSchema(BaseSchema):
     data = ma.fields.List(ma.fields.Nested(CustomerSchema), required=True)
     total = ma.fields.Integer(
-        required=True, metadata={"description": "Customers matching, whatever the page."}
+        required=True,
+        metadata={
+            "description": "Customers matching, whatever the page: counted on the first page "
+            "of a walk; pages fetched with `after` repeat that count."
+        },
     )
     nextCursor = ma.fields.String(
         required=True,
