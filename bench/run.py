@@ -253,7 +253,8 @@ class Bench:
         for _ in range(5000):
             offset = rng.randrange(size // 2, size - 101)
             after = large.id_lo + offset - 1
-            token = cursors.encode({"c": "id", "d": False, "v": after, "id": after})
+            # A cursor as a walk from the first page carries it: with the total counted there.
+            token = cursors.encode({"c": "id", "d": False, "v": after, "id": after, "t": size})
             lines.append(f"{offset}\t{token}\n")
         Path(self.data["list"]).write_text("".join(lines))
         self.pairs = {v: Path(p).read_text().splitlines(keepends=True)
