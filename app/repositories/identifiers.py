@@ -22,7 +22,7 @@ def lock_key(account_id: int, kind: str, norm: str) -> int:
 def lock_identifiers(
     conn: psycopg.Connection, account_id: int, identifiers: Iterable[Identifier]
 ) -> None:
-    """Block until no other transaction writes any of these identifiers (sorted order)."""
+    """Block until no other transaction writes any of these identifiers (sorted order); the
+    first statement of every write, so it also sets the transaction's plan cache mode."""
     keys = sorted({lock_key(account_id, i.kind, i.norm) for i in identifiers if i.norm})
-    if keys:
-        conn.execute(q["lock_identifiers"], {"keys": keys})
+    conn.execute(q["lock_identifiers"], {"keys": keys})
