@@ -21,10 +21,12 @@ serve: install  ## the container's gunicorn (deploy/gunicorn.conf.py) on http://
 	$(BIN)/python -m app.serve
 
 # Test processes: each has its own throwaway database (and embedded PostgreSQL); a test file
-# runs whole in one of them. `make test TEST_WORKERS=0` runs everything in this process.
+# runs whole in one of them. Tests marked `alone` (servers under signals, stalled uploads)
+# run afterwards, with the machine to themselves. `TEST_WORKERS=0`: no parallel part.
 TEST_WORKERS ?= 2
 test: install  ## the whole suite on a throwaway real PostgreSQL (TEST_DATABASE_URL or embedded)
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile -m "not alone"
+	$(BIN)/python -m pytest -m alone
 
 unit: install
 	$(BIN)/python -m pytest tests/unit

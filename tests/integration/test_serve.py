@@ -29,6 +29,9 @@ from app import create_app, migrations
 from tests.support import accounts
 from tests.support.output import Lines
 
+# Timing matters here (signals, stalled uploads): run with the machine to itself.
+pytestmark = pytest.mark.alone
+
 ROOT = Path(__file__).resolve().parents[2]
 CONF = ROOT / "deploy" / "gunicorn.conf.py"
 ENTRYPOINT = ROOT / "deploy" / "entrypoint.sh"

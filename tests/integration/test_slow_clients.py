@@ -31,6 +31,9 @@ from app import create_app, devserver
 from tests.support import accounts
 from tests.support.output import Lines
 
+# Timing matters here (signals, stalled uploads): run with the machine to itself.
+pytestmark = pytest.mark.alone
+
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 ENTRYPOINT = ROOT / "deploy" / "entrypoint.sh"
