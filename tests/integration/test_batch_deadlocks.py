@@ -30,6 +30,9 @@ from flask import Flask
 
 from tests.support import accounts
 
+# Races between real threads: run with the machine to itself (make test's serial part).
+pytestmark = pytest.mark.alone
+
 THREADS = 4
 ROUNDS = 6
 ITEMS = 10

@@ -20,6 +20,9 @@ from flask import Flask
 
 from tests.support import accounts
 
+# Races between real threads: run with the machine to itself (make test's serial part).
+pytestmark = pytest.mark.alone
+
 ROUNDS = 30
 DEADLINE = 60
 CUSTOMERS = "/v1/customers"

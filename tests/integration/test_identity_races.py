@@ -27,6 +27,9 @@ from flask import Flask
 
 from tests.support import accounts
 
+# Races between real threads: run with the machine to itself (make test's serial part).
+pytestmark = pytest.mark.alone
+
 THREADS = 20
 # Each round has pools of its own, so merges keep happening instead of everything collapsing
 # into a few profiles in the first round; a barrier starts every round.
