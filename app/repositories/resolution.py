@@ -13,7 +13,10 @@ from app.sql import queries
 
 q = queries("resolution")
 LOOKUP_LOCKED = q["lookup"]
-LOOKUP_UNLOCKED = q["lookup"].replace("    FOR UPDATE\n", "")
+# The same statement without its row locks (the loader sends blocks unindented: the clause is
+# a line of its own).
+LOOKUP_UNLOCKED = "\n".join(line for line in LOOKUP_LOCKED.splitlines() if line != "FOR UPDATE")
+assert "FOR UPDATE" in LOOKUP_LOCKED and "FOR UPDATE" not in LOOKUP_UNLOCKED
 # Holders of one phone looked at, at most: past PHONE_SHARED_LIMIT distinct people it is shared
 # anyway, and a phone held by thousands must not make every write of it slow.
 PHONE_HOLDERS_LIMIT = 500

@@ -20,6 +20,7 @@ BATCH = "/v1/customers/batch"
 class Counter:
     def __init__(self) -> None:
         self.statements: list[str] = []
+        self.texts: list[str] = []  # whole statements, in the same order
         self.thread = threading.get_ident()
 
     def __len__(self) -> int:
@@ -36,6 +37,7 @@ def count(monkeypatch) -> Iterator[Counter]:
         text = query if isinstance(query, str) else query.as_string(self.connection)
         if threading.get_ident() == counter.thread and text.strip():
             counter.statements.append(text.strip().splitlines()[0][:80])
+            counter.texts.append(text.strip())
         return original(self, query, params, **kwargs)
 
     monkeypatch.setattr(psycopg.Cursor, "execute", counting)
@@ -44,6 +46,7 @@ def count(monkeypatch) -> Iterator[Counter]:
 
 def _counted(count: Counter, call):
     count.statements.clear()
+    count.texts.clear()
     response = call()
     assert response.status_code < 300, response.get_json()
     return len(count), list(count.statements), response
@@ -106,3 +109,17 @@ def test_a_customer_read_runs_one_statement(api, count):
     customer = api.post("/v1/customers", json={"name": "Read Me"}).get_json()
     n, listed, _ = _counted(count, lambda: api.get(f"/v1/customers/{customer['id']}"))
     assert n == 1, listed
+
+
+def test_writes_with_a_phone_look_first_without_locking(api, count):
+    """Phone holders are locked only when their names make them plausible: the first lookup
+    of a write with a phone locks nothing, the second locks every candidate in one statement
+    (two locking statements would take row locks in two orders)."""
+    holder = {"name": "Zed Quinn", "phone": "+1 415 555 0100", "email": "zed@example.com"}
+    api.post("/v1/customers", json=holder)
+    body = {"name": "Ann Lee", "phone": "+1 415 555 0100", "email": "zed@example.com"}
+    _, listed, _ = _counted(count, lambda: api.post("/v1/customers", json=body))
+    lookups = [text for text in count.texts if text.startswith("-- lookup")]
+    assert len(lookups) == 2, listed
+    assert "FOR UPDATE" not in lookups[0]
+    assert "FOR UPDATE" in lookups[1]
