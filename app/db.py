@@ -143,7 +143,9 @@ class Database:
                 self._pool.close()
                 self._pool = None
 
-    def transaction(self, work: Callable[[psycopg.Connection], T], caller: Any = None) -> T:
+    def transaction(
+        self, work: Callable[[psycopg.Connection], T], request_id: str | None = None
+    ) -> T:
         """Run ``work(conn)`` in one transaction, retried a bounded number of times on races.
 
         Deadlocks, serialization failures, the identifier-race unique violations and profiles
@@ -154,7 +156,6 @@ class Database:
         this call only: never while a request body is read or a response written.
         """
         attempts = max(1, self.config["DB_RETRY_ATTEMPTS"])
-        request_id = getattr(caller, "request_id", None)
         with translate_db_errors(self.config, request_id), self.connection() as conn:
             for attempt in range(1, attempts + 1):
                 try:
@@ -172,9 +173,8 @@ class Database:
                     )
         raise AssertionError("unreachable")
 
-    def read(self, work: Callable[[psycopg.Connection], T], caller: Any = None) -> T:
+    def read(self, work: Callable[[psycopg.Connection], T], request_id: str | None = None) -> T:
         """Run a read outside an explicit transaction (autocommit), on a short checkout."""
-        request_id = getattr(caller, "request_id", None)
         with translate_db_errors(self.config, request_id), self.connection() as conn:
             return work(conn)
 
@@ -245,17 +245,12 @@ def _aborted(
 def run_in_transaction(work: Callable[[psycopg.Connection], T]) -> T:
     """``Database.transaction`` of the current app, for callers that hold an app context rather
     than a ``Context`` (the CLI, ``make run``'s bootstrap, the authentication hook)."""
-    return get_db().transaction(work, _Caller(g.get("request_id")))
+    return get_db().transaction(work, g.get("request_id"))
 
 
 def fetch(work: Callable[[psycopg.Connection], T]) -> T:
     """``Database.read`` of the current app, for the same callers as ``run_in_transaction``."""
-    return get_db().read(work, _Caller(g.get("request_id")))
-
-
-class _Caller:
-    def __init__(self, request_id: str | None) -> None:
-        self.request_id = request_id
+    return get_db().read(work, g.get("request_id"))
 
 
 def connect(conninfo: str, **kwargs: Any) -> psycopg.Connection:

@@ -66,12 +66,14 @@ class Context:
 
 def write(ctx: Context, use_case: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     """Run ``use_case(conn, ctx, ...)`` in a transaction of ``ctx.database``, with its retries."""
-    return _database(ctx).transaction(lambda conn: use_case(conn, ctx, *args, **kwargs), ctx)
+    return _database(ctx).transaction(
+        lambda conn: use_case(conn, ctx, *args, **kwargs), ctx.request_id
+    )
 
 
 def read(ctx: Context, use_case: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     """Run ``use_case(conn, ctx, ...)`` on a short autocommit checkout of ``ctx.database``."""
-    return _database(ctx).read(lambda conn: use_case(conn, ctx, *args, **kwargs), ctx)
+    return _database(ctx).read(lambda conn: use_case(conn, ctx, *args, **kwargs), ctx.request_id)
 
 
 def _database(ctx: Context) -> Database:

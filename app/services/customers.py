@@ -13,17 +13,17 @@ from typing import Any
 
 import psycopg
 
-from app import db, exceptions
+from app import exceptions
 from app.identity import Kind
 from app.repositories import customers, merges, profiles, tags
 from app.repositories.customers import Customer
 from app.services import resolution, writes
 from app.services.context import Context, Settings
+from app.services.merges import MAX_ID, lock_live, not_found
 
 IDENTIFIER_FIELDS = {"email": Kind.EMAIL, "user_id": Kind.EXTERNAL_ID, "phone": Kind.PHONE}
 LOCATION_COLUMNS = ("region_code", "country_code", "city")
 WRITABLE_COLUMNS = tuple(c for c in profiles.NAMES if c not in ("professional_id",))
-MAX_ID = writes.MAX_ID
 
 
 def _columns(data: dict[str, Any], *, resolving: bool) -> dict[str, Any]:
@@ -108,37 +108,13 @@ def update_customers(
     return [applied.after[i] if i in applied.after else next(final) for i in range(len(items))]
 
 
-def live_ids(conn: psycopg.Connection, account_id: int, ids: Sequence[int]) -> dict[int, int]:
-    """id -> the live profile it stands for (tombstones resolve to their survivor); 404 naming
-    the ids that do not exist in the account."""
-    in_range = [i for i in ids if 0 < i <= MAX_ID]
-    found = merges.resolve_ids(conn, account_id, in_range) if in_range else {}
-    missing = [i for i in ids if i not in found]
-    if missing:
-        listed = ", ".join(str(i) for i in dict.fromkeys(missing))
-        raise exceptions.NotFound(f"Customer not found: {listed}.")
-    return found
-
-
-def live_id(conn: psycopg.Connection, account_id: int, customer_id: int) -> int:
-    return live_ids(conn, account_id, [customer_id])[customer_id]
-
-
-def lock_live(conn: psycopg.Connection, account_id: int, customer_id: int) -> int:
-    """The live profile for ``customer_id``, row-locked; retried if a merge moves it meanwhile."""
-    profile_id = live_id(conn, account_id, customer_id)
-    if not merges.lock_profiles(conn, account_id, [profile_id]).get(profile_id, False):
-        raise db.ConcurrentChange("the profile was merged or erased meanwhile")
-    return profile_id
-
-
 def get_customer(conn: psycopg.Connection, ctx: Context, customer_id: int) -> Customer:
     """The customer, also through a merged-away id (one statement)."""
     found = (
         customers.load_named(conn, ctx.account_id, customer_id) if customer_id <= MAX_ID else None
     )
     if found is None:
-        raise exceptions.NotFound(f"Customer not found: {customer_id}.")
+        raise not_found([customer_id])
     return found
 
 

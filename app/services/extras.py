@@ -14,7 +14,7 @@ from app.repositories.events import Event
 from app.repositories.merges import MergeRecord
 from app.services import custom_data
 from app.services.context import Context
-from app.services.customers import live_id, lock_live
+from app.services.merges import live_id, lock_live
 
 
 def add_event(

@@ -6,7 +6,6 @@ The probe has no account, so it runs on the database it is given rather than on 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import psycopg
@@ -22,14 +21,7 @@ def pending_migrations(conn: psycopg.Connection) -> list[migrations.Migration]:
     return migrations.pending(conn)
 
 
-@dataclass(frozen=True)
-class Probe:
-    """Who asks: the request id named if the database aborts the read."""
-
-    request_id: str | None = None
-
-
 def readiness(database: Database, request_id: str | None = None) -> list[migrations.Migration]:
     """``pending_migrations`` on a short checkout of ``database``; raises
     ``ServiceUnavailable`` when the database does not answer."""
-    return database.read(pending_migrations, Probe(request_id))
+    return database.read(pending_migrations, request_id)

@@ -20,7 +20,43 @@ from app.repositories import writes
 from app.repositories.profiles import ProfileWrite
 from app.services.context import Context
 
-MAX_ID = 2**63 - 1
+MAX_ID = 2**63 - 1  # the largest id a bigint holds: larger ones name nobody
+
+
+def not_found(ids: Sequence[int]) -> exceptions.NotFound:
+    """The 404 naming the customer ids that do not exist in the account."""
+    listed = ", ".join(str(i) for i in dict.fromkeys(ids))
+    return exceptions.NotFound(f"Customer not found: {listed}.")
+
+
+def live_ids(conn: psycopg.Connection, account_id: int, ids: Sequence[int]) -> dict[int, int]:
+    """id -> the live profile it stands for (tombstones resolve to their survivor); 404 naming
+    the ids that do not exist in the account."""
+    in_range = [i for i in ids if 0 < i <= MAX_ID]
+    found = repo.resolve_ids(conn, account_id, in_range) if in_range else {}
+    missing = [i for i in ids if i not in found]
+    if missing:
+        raise not_found(missing)
+    return found
+
+
+def live_id(conn: psycopg.Connection, account_id: int, customer_id: int) -> int:
+    return live_ids(conn, account_id, [customer_id])[customer_id]
+
+
+def lock_live_profiles(conn: psycopg.Connection, account_id: int, ids: Sequence[int]) -> None:
+    """Row-lock these live profiles in id order; one a concurrent transaction merged away or
+    erased meanwhile restarts the whole transaction (``db.ConcurrentChange``)."""
+    liveness = repo.lock_profiles(conn, account_id, ids)
+    if not all(liveness.get(pid, False) for pid in ids):
+        raise db.ConcurrentChange("a profile was merged or erased meanwhile")
+
+
+def lock_live(conn: psycopg.Connection, account_id: int, customer_id: int) -> int:
+    """The live profile for ``customer_id``, row-locked; retried if a merge moves it meanwhile."""
+    profile_id = live_id(conn, account_id, customer_id)
+    lock_live_profiles(conn, account_id, [profile_id])
+    return profile_id
 
 
 @dataclass(frozen=True)
@@ -88,12 +124,7 @@ def plan_manual(
     locked: 404 naming ids the account does not have, 422 for a customer that already is the
     survivor (itself, or merged into it before)."""
     account_id = ctx.account_id
-    ids = [survivor_id, *customer_ids]
-    found = repo.resolve_ids(conn, account_id, [i for i in ids if 0 < i <= MAX_ID])
-    missing = [i for i in ids if i not in found]
-    if missing:
-        listed = ", ".join(str(i) for i in dict.fromkeys(missing))
-        raise exceptions.NotFound(f"Customer not found: {listed}.")
+    found = live_ids(conn, account_id, [survivor_id, *customer_ids])
     survivor = found[survivor_id]
     itself = [c for c in customer_ids if found[c] == survivor]
     if itself:
@@ -102,9 +133,7 @@ def plan_manual(
             field="customers",
         )
     others = sorted({found[c] for c in customer_ids})
-    liveness = repo.lock_profiles(conn, account_id, [survivor, *others])
-    if not all(liveness.get(pid, False) for pid in [survivor, *others]):
-        raise db.ConcurrentChange("a profile was merged or erased meanwhile")
+    lock_live_profiles(conn, account_id, [survivor, *others])
     facts = repo.load_facts(conn, account_id, [survivor, *others])
     matches = [Match(pid, Rule.MANUAL) for pid in others]
     merge_plan = identity.plan_merge(

@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 
 import psycopg
 
-from app import db, exceptions
+from app import db
 from app.identity import Identifier, Kind
 from app.repositories import identifiers as identifier_rows
 from app.repositories import profiles, tags, writes
@@ -33,7 +33,6 @@ from app.services import custom_data, merges, resolution
 from app.services.context import Context
 
 T = TypeVar("T")
-MAX_ID = 2**63 - 1
 # A merge makes the write's people one; looking again finds just the survivor. A bound all the
 # same, so that a bug can never loop.
 MAX_MERGES_PER_WRITE = 3
@@ -118,8 +117,7 @@ def apply(
     look = _look(conn, ctx, items)
     missing = [w.named for w in items if w.named is not None and w.named not in look.named]
     if missing:
-        listed = ", ".join(str(i) for i in dict.fromkeys(missing))
-        raise exceptions.NotFound(f"Customer not found: {listed}.")
+        raise merges.not_found(missing)
     tag_norms = tags.ensure_tag_lists(conn, account_id, [w.tags or [] for w in items])
     new_ids = iter(profiles.new_ids(conn, _creates(ctx, look, items)))
 
@@ -202,7 +200,7 @@ def _look(conn: psycopg.Connection, ctx: Context, items: Sequence[Write]) -> Loo
     while we waited is looked at again (its identifiers may have changed with it).
     """
     account_id, settings = ctx.account_id, ctx.settings
-    named = [w.named for w in items if w.named is not None and 0 < w.named <= MAX_ID]
+    named = [w.named for w in items if w.named is not None and 0 < w.named <= merges.MAX_ID]
     wanted = [i for w in items for i in w.present]
     extra: set[int] = set()
     if any(i.kind is Kind.PHONE and i.norm for i in wanted):
