@@ -17,7 +17,6 @@ from app.identity.placeholders import Placeholders
 from app.identity.rules import DEFAULT_THRESHOLD, explain_pair, find_matches, is_shared_phone
 from app.identity.types import (
     Explanation,
-    Holder,
     Identifier,
     Kind,
     Match,
@@ -31,7 +30,6 @@ from app.identity.types import (
 __all__ = [
     "DEFAULT_THRESHOLD",
     "Explanation",
-    "Holder",
     "Identifier",
     "Kind",
     "Match",

@@ -25,15 +25,6 @@ class Identifier:
     value: str
 
 
-@dataclass(frozen=True)
-class Holder:
-    """A live profile that already holds a normalized identifier."""
-
-    profile_id: int
-    kind: Kind
-    norm: str
-
-
 class Rule(StrEnum):
     """Why a profile is the person being written (recorded with every merge)."""
 

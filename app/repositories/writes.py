@@ -30,10 +30,6 @@ class Changes:
     tag_links: list[tuple[int, str]] = field(default_factory=list)  # profile, tag name_norm
     exact_tags: list[int] = field(default_factory=list)  # profiles whose links are set exactly
 
-    def __bool__(self) -> bool:
-        return bool(self.profiles or self.delete or self.demote or self.promote or self.add
-                    or self.tag_links or self.exact_tags)  # fmt: skip
-
 
 def apply(conn: psycopg.Connection, account_id: int, changes: Changes) -> None:
     """Write ``changes``: at most two statements, sent without waiting for their results
