@@ -10,7 +10,8 @@ WHERE account_id = %(account_id)s AND contact_id = %(contact_id)s;
 
 -- lock_profiles --
 -- Row-lock profiles in id order; reports tombstones. Within one statement the order is sorted;
--- writers lock every profile they can touch in one such statement (identity.lock_candidates).
+-- erasure, tag edits and manual merges lock with it; the write path locks in its lookup
+-- (resolution.sql), every profile its writes can touch in one such statement.
 SELECT id, merged_into IS NULL AS live FROM profiles
 WHERE account_id = %(account_id)s AND id = ANY(%(ids)s::bigint[])
 ORDER BY id
