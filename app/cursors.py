@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import datetime as dt
 import json
 from typing import Any
 
@@ -47,3 +48,33 @@ def page(rows: list[Any], limit: int, key: Any) -> tuple[list[Any], str | None]:
         return rows, None
     rows = rows[:limit]
     return rows, encode(key(rows[-1]))
+
+
+def value(after: str | None, key: str, type_: type) -> Any:
+    """The ``key`` of the position ``after`` encodes (``None`` without a cursor); 422 if the
+    cursor does not hold one of that type."""
+    if after is None:
+        return None
+    found = decode(after).get(key)
+    if not isinstance(found, type_) or isinstance(found, bool):
+        raise exceptions.ValidationFailed("Not a valid cursor.", field="after")
+    return found
+
+
+def time_position(created_at: dt.datetime, row_id: int) -> dict[str, Any]:
+    """The position of a row in a newest-first list ordered by (creation time, id)."""
+    return {"at": created_at.isoformat(), "id": row_id}
+
+
+def time_key(after: str | None) -> tuple[dt.datetime, int] | None:
+    """The (created_at, id) a newest-first page continues after."""
+    at = value(after, "at", str)
+    if at is None:
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(at)
+    except ValueError as exc:
+        raise exceptions.ValidationFailed("Not a valid cursor.", field="after") from exc
+    if moment.tzinfo is None:
+        raise exceptions.ValidationFailed("Not a valid cursor.", field="after")
+    return moment, value(after, "id", int)

@@ -78,6 +78,18 @@ class AlreadyExists(Conflict):
     code = "already_exists"
 
 
+class UnmergeBlocked(Conflict):
+    """A later merge must be undone first."""
+
+    code = "unmerge_blocked"
+
+
+class DistinctProfiles(Conflict):
+    """The write would make two customers known to be two people one."""
+
+    code = "distinct_profiles"
+
+
 class PayloadTooLarge(AppError):
     """The request body is too large."""
 

@@ -16,6 +16,7 @@ from app.identity.normalize import (
 from app.identity.placeholders import Placeholders
 from app.identity.rules import DEFAULT_THRESHOLD, explain_pair, find_matches, is_shared_phone
 from app.identity.types import (
+    ABSENT,
     Explanation,
     Identifier,
     Kind,
@@ -25,9 +26,11 @@ from app.identity.types import (
     Profile,
     Record,
     Rule,
+    Undo,
 )
 
 __all__ = [
+    "ABSENT",
     "DEFAULT_THRESHOLD",
     "Explanation",
     "Identifier",
@@ -39,6 +42,7 @@ __all__ = [
     "Profile",
     "Record",
     "Rule",
+    "Undo",
     "completeness",
     "explain_pair",
     "find_matches",

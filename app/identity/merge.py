@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from app.identity.types import Match, MergedAway, MergePlan, Profile, Rule
+from app.identity.types import ABSENT, Match, MergedAway, MergePlan, Profile, Rule, Undo
 
 STICKY = ("unsubscribed", "blocked")
 EARLIEST = ("first_seen",)
@@ -56,6 +56,32 @@ def plan_merge(
         created_at=min(p.created_at for p in ordered),
         field_sources=sources,
         custom_data_sources=custom_sources,
+        undo={p.id: _undo(ordered[:k], p) for k, p in enumerate(ordered) if k},
+    )
+
+
+def _undo(ahead: Sequence[Profile], profile: Profile) -> Undo:
+    """What merging ``profile`` into the survivor merged with ``ahead`` changes. Merges of one
+    plan are recorded (and undone, last first) in rank order, so each one's "before" is the
+    state the previous one left."""
+    before_fields, _ = _fields(ahead)
+    after_fields, _ = _fields([*ahead, profile])
+    before_custom, _ = _custom_data(ahead)
+    after_custom, _ = _custom_data([*ahead, profile])
+    before_created = min(p.created_at for p in ahead)
+    after_created = min(before_created, profile.created_at)
+    return Undo(
+        fields={
+            name: (before_fields.get(name), value)
+            for name, value in after_fields.items()
+            if before_fields.get(name) != value
+        },
+        custom_data={
+            key: (before_custom.get(key, ABSENT), value)
+            for key, value in after_custom.items()
+            if before_custom.get(key, ABSENT) != value
+        },
+        created_at=None if after_created == before_created else (before_created, after_created),
     )
 
 

@@ -77,6 +77,27 @@ class MergedAway:
 
 
 @dataclass(frozen=True)
+class Undo:
+    """What merging one profile changed in the survivor, as ``(before, after)`` pairs: before
+    is the survivor merged with the profiles ranked ahead of this one, after adds this one.
+    A custom-data key missing on one side is ``ABSENT``."""
+
+    fields: Mapping[str, tuple[Any, Any]] = field(default_factory=dict)
+    custom_data: Mapping[str, tuple[Any, Any]] = field(default_factory=dict)
+    created_at: tuple[Any, Any] | None = None
+
+
+class _Absent:
+    """A custom-data key that is not there (distinct from a JSON ``null`` value)."""
+
+    def __repr__(self) -> str:
+        return "ABSENT"
+
+
+ABSENT: Any = _Absent()
+
+
+@dataclass(frozen=True)
 class MergePlan:
     """How several profiles become one: the survivor, who goes, and the consolidated values."""
 
@@ -88,6 +109,8 @@ class MergePlan:
     # Which profile each consolidated value comes from (``None``: no profile has one).
     field_sources: Mapping[str, int | None] = field(default_factory=dict)
     custom_data_sources: Mapping[str, int] = field(default_factory=dict)
+    # Per merged profile, what merging it changed: what an unmerge puts back.
+    undo: Mapping[int, Undo] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

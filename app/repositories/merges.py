@@ -121,6 +121,7 @@ def record_merge(
     identifier: Identifier | None,
     request_id: str | None,
     snapshot: dict[str, Any],
+    undo: dict[str, Any] | None,
 ) -> None:
     conn.execute(
         q["record_merge"],
@@ -134,6 +135,7 @@ def record_merge(
             "identifier_value": identifier.value if identifier else None,
             "request_id": request_id,
             "snapshot": Jsonb(snapshot),
+            "undo": None if undo is None else Jsonb(undo),
         },
     )
 
@@ -150,6 +152,8 @@ class MergeRecord:
     request_id: str | None
     snapshot: dict[str, Any]
     created_at: datetime
+    undone_at: datetime | None
+    undoes: int | None
 
     @property
     def identifier(self) -> dict[str, str] | None:

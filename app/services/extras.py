@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 import psycopg
@@ -29,7 +28,7 @@ def list_events(
     conn: psycopg.Connection, ctx: Context, customer_id: int, after: str | None, limit: int
 ) -> tuple[list[Event], str | None]:
     """A customer's events, newest first."""
-    before = _time_cursor(after)
+    before = cursors.time_key(after)
     profile_id = live_id(conn, ctx.account_id, customer_id)
     rows = events.list_events(conn, ctx.account_id, profile_id, before, limit + 1)
     return cursors.page(rows, limit, _time_position)
@@ -39,7 +38,7 @@ def list_merges(
     conn: psycopg.Connection, ctx: Context, customer_id: int, after: str | None, limit: int
 ) -> tuple[list[MergeRecord], str | None]:
     """The person's merge history, newest first (``GET /v1/customers/{id}/merges``)."""
-    before = _time_cursor(after)
+    before = cursors.time_key(after)
     person = live_id(conn, ctx.account_id, customer_id)
     rows = merges.list_merges(conn, ctx.account_id, person, before, limit + 1)
     return cursors.page(rows, limit, _time_position)
@@ -49,7 +48,7 @@ def list_tags(
     conn: psycopg.Connection, ctx: Context, after: str | None, limit: int
 ) -> tuple[list[dict], str | None]:
     """The account's tags with their colors, by name."""
-    start = _cursor_value(after, "name", str)
+    start = cursors.value(after, "name", str)
     rows = tags.list_tags(conn, ctx.account_id, start, limit + 1)
     rows, cursor = cursors.page(rows, limit, lambda r: {"name": r[2]})
     return [{"name": name, "color": color} for name, color, _ in rows], cursor
@@ -78,33 +77,10 @@ def list_attributes(
     conn: psycopg.Connection, ctx: Context, after: str | None, limit: int
 ) -> tuple[list[Attribute], str | None]:
     """The account's custom attributes, by name."""
-    start = _cursor_value(after, "name", str)
+    start = cursors.value(after, "name", str)
     rows = custom_attributes.list_attributes(conn, ctx.account_id, start, limit + 1)
     return cursors.page(rows, limit, lambda a: {"name": a.name})
 
 
-def _cursor_value(after: str | None, key: str, type_: type) -> Any:
-    if after is None:
-        return None
-    value = cursors.decode(after).get(key)
-    if not isinstance(value, type_) or isinstance(value, bool):
-        raise exceptions.ValidationFailed("Not a valid cursor.", field="after")
-    return value
-
-
 def _time_position(row: Event | MergeRecord) -> dict[str, Any]:
-    return {"at": row.created_at.isoformat(), "id": row.id}
-
-
-def _time_cursor(after: str | None) -> tuple[dt.datetime, int] | None:
-    """The (created_at, id) a page of events or merges continues after."""
-    at = _cursor_value(after, "at", str)
-    if at is None:
-        return None
-    try:
-        moment = dt.datetime.fromisoformat(at)
-    except ValueError as exc:
-        raise exceptions.ValidationFailed("Not a valid cursor.", field="after") from exc
-    if moment.tzinfo is None:
-        raise exceptions.ValidationFailed("Not a valid cursor.", field="after")
-    return moment, _cursor_value(after, "id", int)
+    return cursors.time_position(row.created_at, row.id)

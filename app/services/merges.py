@@ -13,10 +13,10 @@ from dataclasses import dataclass
 
 import psycopg
 
-from app import db, exceptions, identity
+from app import db, exceptions, identity, text
 from app.identity import Match, MergePlan, Rule
+from app.repositories import distinct_profiles, unmerges, writes
 from app.repositories import merges as repo
-from app.repositories import writes
 from app.repositories.profiles import ProfileWrite
 from app.services.context import Context
 
@@ -59,6 +59,38 @@ def lock_live(conn: psycopg.Connection, account_id: int, customer_id: int) -> in
     return profile_id
 
 
+SOFT = (Rule.PHONE_NAME,)  # matches the rules drop for a known distinct pair; others refuse
+
+
+def without_distinct(conn: psycopg.Connection, ctx: Context, matched: Sequence[Match]) -> list:
+    """The matches minus those known to be another person than a stronger match (a pair an
+    unmerge separated): a phone + name match is dropped; an email, external id or named
+    profile is a ``409 distinct_profiles`` — the write would give one the other's identifier.
+    """
+    pairs = distinct_profiles.among(conn, ctx.account_id, [m.profile_id for m in matched])
+    if not pairs:
+        return list(matched)
+    kept: list[Match] = []
+    for m in sorted(matched, key=lambda m: m.rule in SOFT):  # stable: hard matches first
+        other = next((k for k in kept if frozenset((k.profile_id, m.profile_id)) in pairs), None)
+        if other is None:
+            kept.append(m)
+        elif m.rule not in SOFT:
+            raise exceptions.DistinctProfiles(
+                details=[
+                    {
+                        "code": exceptions.DistinctProfiles.code,
+                        "message": f"Customers {other.profile_id} and {m.profile_id} are "
+                        "known to be two people (they were unmerged): this write "
+                        "would make them one. Nothing was written.",
+                        "customer": m.profile_id,
+                        "other": other.profile_id,
+                    }
+                ]  # fmt: skip
+            )
+    return [m for m in matched if m in kept]
+
+
 @dataclass(frozen=True)
 class PlannedMerge:
     plan: MergePlan
@@ -84,7 +116,11 @@ def apply(conn: psycopg.Connection, ctx: Context, planned: PlannedMerge) -> int:
     repo.consolidate_survivor(
         conn, account_id, merge_plan.survivor, dict(merge_plan.custom_data), merge_plan.created_at
     )
+    # Tags the survivor and the profiles merged ahead did not have: what each merge brought.
+    tags_ahead = _tag_norms(planned.facts[merge_plan.survivor])
     for gone in merge_plan.merged:
+        own = _tag_norms(planned.facts[gone.profile_id])
+        brought, tags_ahead = sorted(own - tags_ahead), tags_ahead | own
         repo.record_merge(
             conn,
             account_id,
@@ -95,9 +131,14 @@ def apply(conn: psycopg.Connection, ctx: Context, planned: PlannedMerge) -> int:
             identifier=gone.identifier,
             request_id=ctx.request_id,
             snapshot=planned.facts[gone.profile_id].snapshot,
+            undo=unmerges.undo_record(merge_plan.undo[gone.profile_id], brought),
         )
         repo.absorb(conn, account_id, merge_plan.survivor, gone.profile_id)
     return merge_plan.survivor
+
+
+def _tag_norms(facts: repo.Facts) -> set[str]:
+    return {text.fold(tag["name"]) for tag in facts.snapshot["tags"]}
 
 
 @dataclass(frozen=True)

@@ -151,6 +151,8 @@ def apply(
                 k for k, t in enumerate(targets) if _final(t, merged_into) == found.named
             )
         for _ in range(MAX_MERGES_PER_WRITE):
+            if len(matched) > 1:  # people an unmerge separated stay apart
+                matched = merges.without_distinct(conn, ctx, matched)
             if len(matched) < 2:
                 break
             survivor = merges.apply(conn, ctx, merges.plan(conn, ctx, matched))

@@ -33,7 +33,8 @@ SELECT p.id, p.created_at, {columns}, p.custom_data,
            -- The profile's own columns: not the tenant key, not the derived folded copies.
            'profile', to_jsonb(p) - ARRAY['account_id', {derived}],
            'identifiers', coalesce((SELECT jsonb_agg(jsonb_build_object(
-                                        'kind', i.kind, 'value', i.value, 'primary', i.is_primary)
+                                        'id', i.id, 'kind', i.kind, 'value', i.value,
+                                        'primary', i.is_primary)
                                         ORDER BY i.is_primary DESC, i.id)
                                     FROM profile_identifiers i
                                     WHERE i.account_id = p.account_id AND i.profile_id = p.id),
@@ -44,7 +45,13 @@ SELECT p.id, p.created_at, {columns}, p.custom_data,
                                ON t.account_id = pt.account_id AND t.id = pt.tag_id
                              WHERE pt.account_id = p.account_id AND pt.profile_id = p.id), '[]'),
            'event_ids', coalesce((SELECT jsonb_agg(e.id ORDER BY e.id) FROM events e
-                                  WHERE e.account_id = p.account_id AND e.profile_id = p.id), '[]')
+                                  WHERE e.account_id = p.account_id AND e.profile_id = p.id), '[]'),
+           -- What an unmerge gives back with it: its own tombstones and merge history.
+           'tombstones', coalesce((SELECT jsonb_agg(t.id ORDER BY t.id) FROM profiles t
+                                   WHERE t.account_id = p.account_id AND t.merged_into = p.id),
+                                  '[]'),
+           'history', coalesce((SELECT jsonb_agg(m.id ORDER BY m.created_at, m.id) FROM merges m
+                                WHERE m.account_id = p.account_id AND m.person_id = p.id), '[]')
        ) AS snapshot
 FROM profiles p
 WHERE p.account_id = %(account_id)s AND p.id = ANY(%(ids)s::bigint[]);
@@ -100,11 +107,13 @@ UPDATE profiles SET merged_into = %(survivor)s,
 WHERE account_id = %(account_id)s AND (id = %(merged)s OR merged_into = %(merged)s);
 
 -- record_merge --
--- One merge in the person's history, with the merged profile as it was before.
+-- One merge in the person's history, with the merged profile as it was before and what the
+-- merge changed in the survivor. Clock time: merges of one transaction keep their order.
 INSERT INTO merges (account_id, person_id, survivor_id, merged_id, rule, score,
-                    identifier_kind, identifier_value, request_id, snapshot)
+                    identifier_kind, identifier_value, request_id, snapshot, undo, created_at)
 VALUES (%(account_id)s, %(survivor)s, %(survivor)s, %(merged)s, %(rule)s, %(score)s,
-        %(identifier_kind)s, %(identifier_value)s, %(request_id)s, %(snapshot)s);
+        %(identifier_kind)s, %(identifier_value)s, %(request_id)s, %(snapshot)s, %(undo)s,
+        clock_timestamp());
 
 -- adopt_history --
 -- The merged profile's own history now belongs to the survivor's person.
@@ -114,7 +123,7 @@ WHERE account_id = %(account_id)s AND person_id = %(merged)s;
 -- list_merges --
 -- A person's merge history, newest first, keyset-paginated on (created_at, id): ids are random.
 SELECT id, survivor_id, merged_id, rule, score, identifier_kind, identifier_value,
-       request_id, snapshot, created_at
+       request_id, snapshot, created_at, undone_at, undoes
 FROM merges
 WHERE account_id = %(account_id)s AND person_id = %(person_id)s
   AND (%(before_at)s::timestamptz IS NULL

@@ -317,8 +317,11 @@ def test_merge_history_entry_has_survivor_merged_rule_identifier_request_id_and_
         "identifier",
         "requestId",
         "createdAt",
+        "undoneAt",
+        "undoes",
         "snapshot",
     }
+    assert entry["undoneAt"] is None and entry["undoes"] is None
     assert (entry["survivor"], entry["merged"]) == (survivor["id"], gone["id"])
     assert entry["rule"] == "email" and entry["score"] is None
     assert entry["identifier"] == {"kind": "email", "value": "ann@example.com"}

@@ -67,6 +67,9 @@ SELECT account_id, id, 'Visit', '{{}}'::jsonb FROM profiles;
 INSERT INTO merges (account_id, person_id, survivor_id, merged_id, rule, snapshot)
 SELECT account_id, id, id, id, 'email', '{{}}'::jsonb FROM profiles WHERE id % 10 = 0;
 UPDATE profiles SET merged_into = id - 1, merged_at = now() WHERE id % 97 = 0;
+INSERT INTO distinct_profiles (account_id, low_id, high_id)
+SELECT p.account_id, p.id, q.id FROM profiles p
+JOIN profiles q ON q.account_id = p.account_id AND q.id = p.id + 1 WHERE p.id % 20 = 0;
 INSERT INTO api_keys (account_id, prefix, key_hash)
 SELECT a.id, 'ck_seed' || a.id || '_' || g, sha256(('seed' || a.id || '_' || g)::bytea)
 FROM accounts a, generate_series(1, 200) g WHERE a.name LIKE 'seed-%';
@@ -125,8 +128,8 @@ def exercise(app: Flask) -> None:
 
     def call(method: str, path: str, body: Any = None, expect: tuple[int, ...] = (200, 201)):
         response = client.open(path, method=method, json=body, headers=headers)
-        assert response.status_code in expect, (method, path, response.get_json())
-        return response.get_json()
+        assert response.status_code in expect, (method, path, response.get_json(silent=True))
+        return response.get_json(silent=True)
 
     some = call("GET", f"{CUSTOMERS}?limit=1&offset=5000")["data"][0]["id"]
     other = some + 1
@@ -156,6 +159,12 @@ def exercise(app: Flask) -> None:
     page = call("GET", f"{CUSTOMERS}/{some}/events?limit=1")
     call("GET", f"{CUSTOMERS}/{some}/events?limit=1&after={page['nextCursor']}")
     call("GET", f"{CUSTOMERS}/{some + 40}/merges")
+    # Identity tools: merge, unmerge, the distinct pairs.
+    call("POST", f"{CUSTOMERS}/{some + 60}/merge", {"customers": [some + 61]})
+    call("POST", f"{CUSTOMERS}/{some + 60}/unmerge", {"customer": some + 61})
+    call("GET", f"{CUSTOMERS}/{some + 60}/distinct")
+    call("POST", CUSTOMERS, {"email": f"p{some + 62}@example.org", "userId": f"crm-{some + 63}"})
+    call("DELETE", f"{CUSTOMERS}/{some + 60}/distinct/{some + 61}", expect=(204,))
     call("GET", "/v1/tags?limit=5")
     call("GET", "/v1/custom-attributes?limit=5")
     # Lists and searches.

@@ -277,7 +277,10 @@ def snapshot(body: dict[str, Any], ids: Ids) -> dict[str, Any]:
     }
     return {
         "profile": profile,
-        "identifiers": body["identifiers"],
+        # Row ids and merge ids differ between the two accounts: the rows and their order count.
+        "identifiers": [{k: v for k, v in i.items() if k != "id"} for i in body["identifiers"]],
+        "tombstones": sorted(ids.of(t) for t in body["tombstones"]),
+        "history": len(body["history"]),
         # Names only: a batch ensures (and recolors) every item's tags before its first write
         # (tag rows are locked once per transaction, README "Concurrency"), so a profile merged
         # mid-batch shows the colors later items send.

@@ -20,7 +20,7 @@ class PageArgsSchema(BaseSchema):
     after = ma.fields.String(metadata={"description": "The `nextCursor` of the previous page."})
 
 
-def _page_of(item: type[ma.Schema], name: str) -> type[ma.Schema]:
+def page_of(item: type[ma.Schema], name: str) -> type[ma.Schema]:
     return type(
         name,
         (BaseSchema,),
@@ -101,7 +101,8 @@ class MergeSchema(BaseSchema):
     merged = ma.fields.Integer(required=True, attribute="merged_id")
     rule = ma.fields.String(
         required=True,
-        validate=ma.validate.OneOf(("external_id", "email", "phone_name", "manual")),
+        validate=ma.validate.OneOf(("external_id", "email", "phone_name", "manual", "unmerge")),
+        metadata={"description": "`unmerge`: the record of an unmerge (see `undoes`)."},
     )
     score = ma.fields.Float(
         required=True,
@@ -111,15 +112,28 @@ class MergeSchema(BaseSchema):
     identifier = ma.fields.Nested(MergeIdentifierSchema, required=True, allow_none=True)
     requestId = ma.fields.String(required=True, allow_none=True, attribute="request_id")
     createdAt = TimestampString(required=True, attribute="created_at")
+    undoneAt = TimestampString(
+        required=True,
+        allow_none=True,
+        attribute="undone_at",
+        metadata={"description": "When an unmerge undid this merge; null while it stands."},
+    )
+    undoes = ma.fields.Integer(
+        required=True,
+        allow_none=True,
+        metadata={"description": "On an `unmerge` record: the id of the merge it undid."},
+    )
     snapshot = ma.fields.Dict(
         required=True,
         metadata={
-            "description": "The merged profile before the merge: row, identifiers, tags, event ids."
+            "description": "The merged profile before the merge: row, identifiers, tags, "
+            "event ids, its own tombstones and merge history. On an `unmerge` record: the "
+            "survivor before the unmerge (row, identifiers, tags)."
         },  # fmt: skip
     )
 
 
-EventPageSchema = _page_of(EventSchema, "EventPageSchema")
-TagPageSchema = _page_of(TagSchema, "TagPageSchema")
-CustomAttributePageSchema = _page_of(CustomAttributeSchema, "CustomAttributePageSchema")
-MergePageSchema = _page_of(MergeSchema, "MergePageSchema")
+EventPageSchema = page_of(EventSchema, "EventPageSchema")
+TagPageSchema = page_of(TagSchema, "TagPageSchema")
+CustomAttributePageSchema = page_of(CustomAttributeSchema, "CustomAttributePageSchema")
+MergePageSchema = page_of(MergeSchema, "MergePageSchema")

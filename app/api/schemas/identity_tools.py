@@ -1,4 +1,4 @@
-"""Schemas of the identity tools: manual merge and its preview."""
+"""Schemas of the identity tools: manual merge and its preview, unmerge, distinct pairs."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ import marshmallow as ma
 from app import bounds
 from app.api.schemas.common import BaseSchema
 from app.api.schemas.customers import CustomerSchema, LocationOutSchema
-from app.api.schemas.fields import WholeNumber
+from app.api.schemas.extras import page_of
+from app.api.schemas.fields import TimestampString, WholeNumber
 from app.identity import Rule
 
 
@@ -89,3 +90,31 @@ class MergePreviewSchema(BaseSchema):
     )
     moves = ma.fields.List(ma.fields.Nested(MovesSchema), required=True)
     rules = ma.fields.List(ma.fields.Nested(RuleVerdictSchema), required=True)
+
+
+class UnmergeRequestSchema(BaseSchema):
+    customer = WholeNumber(
+        required=True,
+        metadata={"description": "The id of the customer merged into this one to restore."},
+    )
+
+
+class UnmergedSchema(BaseSchema):
+    survivor = ma.fields.Nested(
+        CustomerSchema, required=True, metadata={"description": "This customer, after."}
+    )
+    restored = ma.fields.Nested(
+        CustomerSchema, required=True, metadata={"description": "The customer restored."}
+    )
+
+
+class DistinctSchema(BaseSchema):
+    customer = ma.fields.Nested(
+        CustomerSchema,
+        required=True,
+        metadata={"description": "A customer known to be another person than this one."},
+    )
+    since = TimestampString(required=True, metadata={"description": "When it became known."})
+
+
+DistinctPageSchema = page_of(DistinctSchema, "DistinctPageSchema")
