@@ -1,4 +1,4 @@
-"""Command-line interface: ``flask --app app db|accounts|keys ...``.
+"""Command-line interface: ``flask --app app db|accounts|keys|identity ...``.
 
 With no DATABASE_URL these use the checkout's embedded PostgreSQL (``.data/``), whether or not
 ``make run`` is serving. Commands that print a new API key print it alone on the last line of
@@ -15,7 +15,7 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
-from app import db, errors, key_cache, migrations
+from app import cli_identity, db, errors, key_cache, migrations
 from app.services import accounts
 
 db_cli = AppGroup("db", help="Database schema.")
@@ -93,6 +93,17 @@ def keys_revoke(key_prefix: str) -> None:
     click.echo(f"revoked {key.prefix}")
 
 
+@cli_identity.identity_cli.command("report")
+@click.option("--account", "account_name", help="One account (default: every account).")
+@click.option("--json", "as_json", is_flag=True, help="One JSON document instead of text.")
+@click.option("--days", default=30, show_default=True, type=click.IntRange(1, 366),
+              help="Days of daily merge counts.")  # fmt: skip
+@_friendly
+def identity_report(account_name: str | None, as_json: bool, days: int) -> None:
+    """Print the identity health of each account (the figures of GET /v1/identity/stats)."""
+    cli_identity.report(account_name, as_json, days)
+
+
 def init_app(app: Flask) -> None:
-    for group in (db_cli, accounts_cli, keys_cli):
+    for group in (db_cli, accounts_cli, keys_cli, cli_identity.identity_cli):
         app.cli.add_command(group)

@@ -39,6 +39,11 @@ def get_account_by_name(conn: psycopg.Connection, name: str) -> Account | None:
         return cur.execute(q["get_account_by_name"], {"name": name}).fetchone()
 
 
+def list_accounts(conn: psycopg.Connection) -> list[Account]:
+    with conn.cursor(row_factory=class_row(Account)) as cur:
+        return cur.execute(q["list_accounts"]).fetchall()
+
+
 def insert_api_key(
     conn: psycopg.Connection, account_id: int, prefix: str, key_hash: bytes
 ) -> ApiKey:

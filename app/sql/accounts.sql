@@ -30,3 +30,7 @@ ORDER BY created_at DESC, id DESC;
 UPDATE api_keys SET revoked_at = coalesce(revoked_at, now())
 WHERE prefix = %(prefix)s
 RETURNING prefix, created_at, revoked_at;
+
+-- list_accounts --
+-- Every tenant, by name (CLI reports over all accounts).
+SELECT id, public_id, name, created_at FROM accounts ORDER BY name;

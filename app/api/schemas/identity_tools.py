@@ -118,3 +118,76 @@ class DistinctSchema(BaseSchema):
 
 
 DistinctPageSchema = page_of(DistinctSchema, "DistinctPageSchema")
+
+
+class StatsArgsSchema(BaseSchema):
+    days = WholeNumber(
+        load_default=30,
+        validate=ma.validate.Range(min=1, max=366),
+        metadata={"description": "How many days (UTC, today included) `merges.daily` covers."},
+    )
+
+
+class RuleCountSchema(BaseSchema):
+    count = ma.fields.Integer(required=True)
+    undone = ma.fields.Integer(required=True, metadata={"description": "Of them, unmerged."})
+
+
+_RULES = ("external_id", "email", "phone_name", "manual", "unmerge")
+
+
+class DayCountSchema(BaseSchema):
+    day = ma.fields.String(required=True, metadata={"description": "A UTC date, YYYY-MM-DD."})
+    byRule = ma.fields.Dict(
+        keys=ma.fields.String(validate=ma.validate.OneOf(_RULES)),
+        values=ma.fields.Integer(),
+        required=True,
+    )
+
+
+class MergeStatsSchema(BaseSchema):
+    byRule = ma.fields.Dict(
+        keys=ma.fields.String(validate=ma.validate.OneOf(_RULES)),
+        values=ma.fields.Nested(RuleCountSchema),
+        required=True,
+        metadata={"description": "All time, per rule (`unmerge`: unmerges done)."},
+    )
+    days = ma.fields.Integer(required=True)
+    daily = ma.fields.List(
+        ma.fields.Nested(DayCountSchema),
+        required=True,
+        metadata={"description": "Days with merges only, oldest first."},
+    )
+
+
+class ProfileStatsSchema(BaseSchema):
+    live = ma.fields.Integer(required=True, metadata={"description": "People (live profiles)."})
+    merged = ma.fields.Integer(required=True, metadata={"description": "Merged-away ids."})
+
+
+class SharedPhoneStatsSchema(BaseSchema):
+    phones = ma.fields.Integer(
+        required=True,
+        metadata={"description": "Phones several live profiles hold (the rules left them apart)."},
+    )
+    profiles = ma.fields.Integer(required=True, metadata={"description": "Profiles holding them."})
+    overLimit = ma.fields.Integer(
+        required=True,
+        metadata={"description": "Of those phones, the ones held by more than `limit` profiles."},
+    )
+    limit = ma.fields.Integer(required=True, metadata={"description": "PHONE_SHARED_LIMIT."})
+
+
+class IdentityStatsSchema(BaseSchema):
+    profiles = ma.fields.Nested(ProfileStatsSchema, required=True)
+    merges = ma.fields.Nested(MergeStatsSchema, required=True)
+    sharedPhones = ma.fields.Nested(SharedPhoneStatsSchema, required=True)
+    placeholders = ma.fields.Dict(
+        keys=ma.fields.String(),
+        values=ma.fields.Integer(),
+        required=True,
+        metadata={"description": "Placeholder values stored (never matched), by kind."},
+    )
+    distinctPairs = ma.fields.Integer(
+        required=True, metadata={"description": "Pairs known to be two people."}
+    )
