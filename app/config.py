@@ -54,6 +54,10 @@ SETTINGS: dict[str, tuple[Callable[[str], Any], Any]] = {
     # `infer`: a customData property used without a definition is defined on first use (by its
     # suffix, else by its first value's JSON type); `strict`: only by suffix, else a 422.
     "CUSTOM_ATTRIBUTES": (_one_of("infer", "strict"), "infer"),
+    # Hours an answer to a write with an Idempotency-Key is replayed to retries (per account).
+    "IDEMPOTENCY_TTL_HOURS": (float, 24.0),
+    # Seconds after which a claim still running (its worker died) may be taken over by a retry.
+    "IDEMPOTENCY_CLAIM_TIMEOUT_SECONDS": (float, 60.0),
 }
 
 

@@ -161,3 +161,15 @@ def flatten_messages(messages: Any, prefix: str = "") -> Iterator[tuple[str, str
                 yield from flatten_messages(item, prefix)
     else:
         yield prefix, str(messages)
+
+
+class IdempotencyKeyInUse(Conflict):
+    """A request with this Idempotency-Key is still being served; retry later."""
+
+    code = "idempotency_key_in_use"
+
+
+class IdempotencyKeyReused(AppError):
+    """This Idempotency-Key was used with another request (method, path, query or body)."""
+
+    status, code = 422, "idempotency_key_reused"

@@ -9,7 +9,7 @@ from typing import Any
 from flask import Flask
 
 from app import api, auth, body, cli, config, db, errors, json_provider, limits, request_id
-from app.api import http
+from app.api import http, idempotency
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
@@ -36,6 +36,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     http.init_app(app, authenticated)
     # flask-smorest with our error envelope in both the handlers and the spec.
     smorest = errors.Api(app)
+    # Idempotency-Key on every write: claimed after the hooks above, declared in the spec.
+    idempotency.init_app(app, smorest, authenticated)
     # Blueprints after Api.init_app, as flask-smorest requires.
     api.register_blueprints(app, smorest)
     # `flask db upgrade`, `flask accounts create`, `flask keys ...`.

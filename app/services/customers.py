@@ -15,7 +15,7 @@ import psycopg
 
 from app import exceptions
 from app.identity import Kind
-from app.repositories import customers, merges, profiles, tags
+from app.repositories import customers, idempotency, merges, profiles, tags
 from app.repositories.customers import Customer
 from app.services import resolution, writes
 from app.services.context import Context, Settings
@@ -126,7 +126,9 @@ def delete_customer(conn: psycopg.Connection, ctx: Context, customer_id: int) ->
     way finishes first (and is erased with it), and a merge of it into another profile makes
     the lock report a tombstone, so the erasure starts again and erases the whole survivor.
     """
-    merges.erase_person(conn, ctx.account_id, lock_live(conn, ctx.account_id, customer_id))
+    person_id = lock_live(conn, ctx.account_id, customer_id)
+    idempotency.forget_person(conn, ctx.account_id, person_id)  # stored answers about them
+    merges.erase_person(conn, ctx.account_id, person_id)
 
 
 def tag_customer(

@@ -70,6 +70,11 @@ UPDATE profiles SET merged_into = id - 1, merged_at = now() WHERE id % 97 = 0;
 INSERT INTO distinct_profiles (account_id, low_id, high_id)
 SELECT p.account_id, p.id, q.id FROM profiles p
 JOIN profiles q ON q.account_id = p.account_id AND q.id = p.id + 1 WHERE p.id % 20 = 0;
+INSERT INTO idempotency_keys (account_id, key, fingerprint, token, state, expires_at, status,
+                              headers, body, profile_ids)
+SELECT account_id, 'seed-' || id, sha256(id::text::bytea), gen_random_uuid(), 'done',
+       now() + interval '1 day', 200, '{{}}'::jsonb, '{{}}'::bytea, ARRAY[id]
+FROM profiles;
 INSERT INTO api_keys (account_id, prefix, key_hash)
 SELECT a.id, 'ck_seed' || a.id || '_' || g, sha256(('seed' || a.id || '_' || g)::bytea)
 FROM accounts a, generate_series(1, 200) g WHERE a.name LIKE 'seed-%';
