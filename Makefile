@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install run serve test unit integration api quality lint fmt openapi clean bench bench-quick
+.PHONY: install run serve test unit integration api quality lint fmt openapi clean bench bench-quick bench-sweep
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python >= 3.11 is required (found " + sys.version.split()[0] + ")")'
@@ -60,9 +60,13 @@ BENCH_TOOLS = $(BIN)/python -c 'import matplotlib' 2>/dev/null \
 	|| $(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev,embedded,bench]'; \
 	command -v wrk >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq wrk; }
 
-bench: install  ## seed 1M profiles; service vs floor vs pgbench under wrk, growth at 10k/100k (long)
+bench: install  ## seed 1M profiles; service vs floor vs pgbench under wrk, growth at 10k/100k, the sweep (long)
 	@$(BENCH_TOOLS)
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
+	$(BIN)/python -m bench.sweep
+
+bench-sweep: install  ## the sweep alone: 1M profiles (BENCH_PROFILES), 5 % planted duplicates
+	$(BIN)/python -m bench.sweep
 
 bench-quick: install  ## the same on 10k profiles at c=8, 10 s a scenario (under 3 minutes)
 	@$(BENCH_TOOLS)

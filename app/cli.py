@@ -8,6 +8,7 @@ stdout, so scripts can take it with ``tail -n 1``.
 from __future__ import annotations
 
 import functools
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -102,6 +103,20 @@ def keys_revoke(key_prefix: str) -> None:
 def identity_report(account_name: str | None, as_json: bool, days: int) -> None:
     """Print the identity health of each account (the figures of GET /v1/identity/stats)."""
     cli_identity.report(account_name, as_json, days)
+
+
+@cli_identity.identity_cli.command("sweep")
+@click.option("--account", "account_name", help="One account (default: every account).")
+@click.option("--dry-run", is_flag=True, help="List what would be merged; merge nothing.")
+@click.option("--every", "every", metavar="DURATION", default=None,
+              help="Repeat, this long after each run ends (90s, 30m, 3h, 1d).")  # fmt: skip
+@_friendly
+def identity_sweep(account_name: str | None, dry_run: bool, every: str | None) -> None:
+    """Find and merge the people the write path left split (phone + name between profiles)."""
+    seconds = None if every is None else cli_identity.parse_duration(every)
+    cli_identity.repeat(
+        lambda: cli_identity.sweep_accounts(account_name, dry_run), seconds, time.sleep
+    )
 
 
 def init_app(app: Flask) -> None:

@@ -1,11 +1,17 @@
-"""``flask --app app identity ...``: identity tools outside a request (the report today).
+"""``flask --app app identity ...``: identity tools outside a request (report, sweep).
 
-Each command builds a ``Context`` per account and runs the same use cases as the API.
+Each command builds a ``Context`` per account and runs the same use cases as the API. Output
+goes to stdout; the sweep's progress goes to stderr (a bar on a terminal, plain lines
+otherwise), so that stdout carries only the listing and the summary.
 """
 
 from __future__ import annotations
 
 import json
+import re
+import sys
+import time
+from collections.abc import Callable
 from typing import Any
 
 import click
@@ -14,10 +20,11 @@ from flask.cli import AppGroup
 
 from app import db
 from app.repositories import accounts as account_rows
-from app.services import identity_report
+from app.services import identity_report, sweep
 from app.services.context import Context, Settings
 
-identity_cli = AppGroup("identity", help="Identity resolution: the report of every account.")
+identity_cli = AppGroup("identity", help="Identity resolution: report, sweep.")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
 def _accounts(name: str | None) -> list[account_rows.Account]:
@@ -65,3 +72,76 @@ def _text(r: dict[str, Any]) -> str:
         f"  pairs known to be two people: {r['distinctPairs']:,}",
     ]
     return "\n".join(lines)
+
+
+def parse_duration(text: str) -> float:
+    """``90s``, ``30m``, ``3h``, ``1d`` (or a sum such as ``1h30m``) -> seconds; at least 1 s."""
+    parts = re.findall(r"(\d+)([smhd])", text.strip().lower())
+    if not parts or "".join(n + u for n, u in parts) != text.strip().lower():
+        raise click.BadParameter(f"{text!r} is not a duration such as 90s, 30m, 3h or 1d")
+    seconds = sum(int(n) * _UNITS[u] for n, u in parts)
+    if seconds < 1:
+        raise click.BadParameter("the duration must be at least 1s")
+    return float(seconds)
+
+
+def sweep_accounts(account_name: str | None, dry_run: bool) -> None:
+    """One sweep of each account (or the one named): listing (dry run) and summary."""
+    settings = Settings.from_config(current_app.config)
+    for account in _accounts(account_name):
+        ctx = Context(account.id, settings, request_id=f"sweep-{int(time.time())}",
+                      database=db.get_db())  # fmt: skip
+        summary = sweep.sweep(ctx, dry_run=dry_run, progress=_progress(account.name))
+        if dry_run:
+            for group in summary.groups:
+                click.echo(f"would merge {_group_text(group)}")
+        click.echo(_summary_text(account.name, summary, dry_run))
+
+
+def _group_text(group: Any) -> str:
+    scores = ", ".join(f"{link.a}~{link.b} {link.score:.1f}" for link in group.links)
+    return f"customers {', '.join(map(str, group.members))} (phone + name: {scores})"
+
+
+def _summary_text(name: str, s: sweep.Summary, dry_run: bool) -> str:
+    done = (f"{sum(len(g.members) - 1 for g in s.groups):,} merges to do" if dry_run
+            else f"{s.merges:,} merges done")  # fmt: skip
+    skipped = (
+        f", {s.skipped_groups:,} groups changed meanwhile (next run)" if s.skipped_groups else ""
+    )
+    return (
+        f"account {name}: {s.scanned:,} profiles scanned, {s.compared:,} sharing a phone "
+        f"({s.blocks:,} phones compared, {s.skipped_blocks:,} shared too widely), "
+        f"{len(s.groups):,} groups found, {done}{skipped}, {s.seconds:.1f} s"
+    )
+
+
+def _progress(name: str) -> Callable[[int, int], None]:
+    """Progress on stderr: a bar on a terminal, a line per tenth otherwise."""
+    terminal = sys.stderr.isatty()
+    state = {"shown": -1}
+
+    def show(done: int, total: int) -> None:
+        if terminal:
+            width = 30
+            filled = width * done // max(total, 1)
+            click.echo(f"\r{name} [{'#' * filled}{'.' * (width - filled)}] {done}/{total} groups",
+                       nl=done >= total, err=True)  # fmt: skip
+            return
+        tenth = 10 * done // max(total, 1)
+        if tenth > state["shown"] or done >= total:
+            state["shown"] = tenth
+            click.echo(f"{name}: merged {done:,} of {total:,} groups", err=True)
+
+    return show
+
+
+def repeat(run: Callable[[], None], every: float | None, wait: Callable[[float], None]) -> None:
+    """``run`` once, or forever with ``every`` seconds between the end of one run and the start
+    of the next (Ctrl-C or SIGTERM stops it between or inside runs: each batch is its own
+    transaction)."""
+    while True:
+        run()
+        if every is None:
+            return
+        wait(every)

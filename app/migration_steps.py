@@ -7,8 +7,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import psycopg
+from psycopg.types.json import Jsonb
 
 from app import text
+from app.identity import blocking, names
 
 FOLDED = ("name", "company", "city", "country_code", "region_code")
 CHUNK = 1000
@@ -57,6 +59,52 @@ def step_0005(conn: psycopg.Connection) -> None:
         "WHERE t.account_id = f.account_id AND t.id = f.id",
         [[a for a, _ in keep], list(keep.values()), [n for _, n in keep]],
     )
+
+
+def step_0010(conn: psycopg.Connection) -> None:
+    """Fill the name blocking keys of duplicate suggestions (app/identity/blocking.py) for every
+    named profile, tombstones too (an unmerge revives them)."""
+    after = (0, 0)
+    while True:
+        rows = conn.execute(
+            "SELECT account_id, id, name FROM profiles WHERE (account_id, id) > (%s, %s) "
+            "ORDER BY account_id, id LIMIT %s",
+            [*after, CHUNK],
+        ).fetchall()
+        if not rows:
+            break
+        after = rows[-1][:2]
+        keys = [(a, i, blocking.profile_keys(n)) for a, i, n in rows if n is not None]
+        conn.execute(
+            "UPDATE profiles p SET name_key = f.name_key, name_keys = f.name_keys "
+            "FROM jsonb_to_recordset(%s::jsonb) "
+            "AS f(account_id bigint, id bigint, name_key text, name_keys text[]) "
+            "WHERE p.account_id = f.account_id AND p.id = f.id",
+            [Jsonb([{"account_id": a, "id": i, **k} for a, i, k in keys])],
+        )
+
+
+def step_0011(conn: psycopg.Connection) -> None:
+    """Start each profile's name history (``names``) from its current name, normalized by the
+    one name normalization (app/identity/names.py); tombstones too (an unmerge revives them)."""
+    after = (0, 0)
+    while True:
+        rows = conn.execute(
+            "SELECT account_id, id, name FROM profiles WHERE (account_id, id) > (%s, %s) "
+            "ORDER BY account_id, id LIMIT %s",
+            [*after, CHUNK],
+        ).fetchall()
+        if not rows:
+            break
+        after = rows[-1][:2]
+        named = [(a, i, names.normalize_name(n)) for a, i, n in rows]
+        named = [row for row in named if row[2] is not None]
+        conn.execute(
+            "UPDATE profiles p SET names = ARRAY[f.name] "
+            "FROM unnest(%s::bigint[], %s::bigint[], %s::text[]) AS f(account_id, id, name) "
+            "WHERE p.account_id = f.account_id AND p.id = f.id",
+            [[r[0] for r in named], [r[1] for r in named], [r[2] for r in named]],
+        )
 
 
 def for_version(version: str) -> Callable[[psycopg.Connection], None] | None:

@@ -58,6 +58,7 @@ class Variant:
     data: str  # sample | list | pairs
     items: int = 1  # customers per request
     pgbench: str | None = None
+    floor: bool = True  # the floor serves it too
 
 
 VARIANTS = (
@@ -70,6 +71,14 @@ VARIANTS = (
     Variant("5", "cursor", "list 100, deep cursor", "list.lua", "list", pgbench="list_cursor"),
     Variant("6", "email", "create merging on email", "merge.lua", "pairs"),
     Variant("6", "phone", "create merging on phone+name", "merge.lua", "pairs"),
+    Variant(
+        "duplicates",
+        "duplicates",
+        "GET /v1/customers/{id}/duplicates",
+        "duplicates.lua",
+        "sample",
+        floor=False,
+    ),
 )
 
 
@@ -477,6 +486,8 @@ class Bench:
                             for target in self.args.targets:
                                 if target == "pgbench" and not variant.pgbench:
                                     continue
+                                if target == "floor" and not variant.floor:
+                                    continue
                                 key = (profiles, concurrency, repeat)
                                 if target == "pgbench":
                                     result = self.run_pgbench(variant, servers, concurrency,
@@ -569,7 +580,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     add("--pgbench-duration", type=float, help="the same for pgbench (default --duration)")
     add("--repeats", type=int, help="runs of each configuration; medians reported (default 3)")
-    add("--scenarios", type=words, default=list("123456"))
+    add("--scenarios", type=words, default=[*"123456", "duplicates"])
     add("--targets", type=words, default=["service", "floor", "pgbench"])
     add("--workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY") or 2))
     add("--threads", type=int, default=int(os.environ.get("GUNICORN_THREADS") or 4))

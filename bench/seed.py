@@ -39,7 +39,7 @@ import psycopg
 from psycopg import sql
 
 from app import migrations, text
-from app.identity import normalize
+from app.identity import blocking, normalize
 
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/contacts_bench"
 FLOOR_SCHEMA = Path(__file__).resolve().parent / "floor" / "schema.sql"
@@ -48,6 +48,8 @@ ACCOUNTS = (("bench-large", 50), ("bench-b", 20), ("bench-c", 12), ("bench-d", 8
             ("bench-e", 6), ("bench-f", 4))  # fmt: skip
 SAMPLE_SIZE = 20_000
 CHUNK = 25_000
+# Tables that reference profiles and stay empty in the seed: truncated with them.
+REFERENCING = ("distinct_profiles",)
 TABLES = ("profiles", "profile_identifiers", "profile_tags", "events", "contacts", "bench_sample")
 
 FIRST = (
@@ -143,6 +145,8 @@ class SeedResult:
     sample_file: str
     pairs_files: dict[str, str]
     counts: dict[str, int] = field(default_factory=dict)
+    planted_file: str | None = None  # planted duplicates: original id, twin id (the sweep's truth)
+    planted: int = 0
     seconds: dict[str, float] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
@@ -197,6 +201,7 @@ class Generator:
         ]
         self.domains = [d for d, w in DOMAINS for _ in range(w)]
         self.fold_cache: dict[str, str] = {}
+        self.keys_cache: dict[str, tuple[str, str]] = {}
         self.ascii_cache: dict[str, str] = {}
         self.tag_ids: list[int] = []
 
@@ -205,6 +210,21 @@ class Generator:
         if folded is None:
             folded = self.fold_cache[value] = text.fold(value)
         return folded
+
+    def name_keys(self, name: str | None) -> tuple[str, str]:
+        """The name's blocking keys (app/identity/blocking.py) as COPY text: the key, the array."""
+        if name is None:
+            return "\\N", "\\N"
+        found = self.keys_cache.get(name)
+        if found is None:
+            keys = blocking.profile_keys(name)
+            assert all('"' not in k and "\\" not in k for k in keys["name_keys"] or ())
+            found = self.keys_cache[name] = (
+                _n(keys["name_key"]),
+                "\\N" if keys["name_keys"] is None
+                else "{" + ",".join(f'"{k}"' for k in keys["name_keys"]) + "}",
+            )  # fmt: skip
+        return found
 
     def ascii(self, value: str) -> str:
         folded = self.ascii_cache.get(value)
@@ -290,9 +310,14 @@ def generate_account(
     out: queue.Queue,
     sample: list[tuple] | None,
     pair_rows: dict[str, list],
+    planted: float = 0.0,
+    twins: list[tuple[int, int]] | None = None,
 ) -> dict[str, int]:
     """Every row of one account, put on ``out`` chunk by chunk; ``pairs`` split people per
-    merge variant at the end of the large account (0 elsewhere)."""
+    merge variant at the end of the large account (0 elsewhere). With ``planted``, that share
+    of the ordinary profiles are twins: a second profile of a person already written, on the
+    same phone under a variant of the name, that the write path never compared (the sweep's
+    planted duplicates, listed in ``twins``)."""
     r = gen.rng
     random_ = r.random
 
@@ -361,7 +386,7 @@ def generate_account(
             pick(PAGES) if random_() < 0.4 else "\\N", pick(LOCALES),
             "api" if random_() < 0.5 else "widget", "\\N", _n(notes), custom_data,
             _n(gen.fold(name) if name else None), _n(company_fold), _n(loc[3]), _n(loc[4]),
-            _n(loc[5]),
+            _n(loc[5]), *gen.name_keys(name),
         )) + "\n")  # fmt: skip
         ident = rows["profile_identifiers"]
         email_value = email_norm = None
@@ -396,14 +421,31 @@ def generate_account(
         return email_value, email_norm, ext_id
 
     n = account.id_lo
+    twin_of: tuple[int, str, str, Any] | None = None
+    # Per eligible profile (a phone of its own and a full name: about 0.44 of them).
+    twin_chance = planted / 0.44
     for i in range(ordinary):
+        if twin_of is not None:
+            original, first, last, phone = twin_of
+            twin_of = None
+            person(n, first, last, name_variant(r, first, last), phone=phone, ext=False)
+            if twins is not None:
+                twins.append((original, n))
+            n += 1
+            if (i + 1) % CHUNK == 0:
+                flush()
+            continue
         if household_left == 0 and random_() < 0.03:
             household_left = 2 + int(random_() * 3)
             household_last, household_phone = pick(LAST), gen.phone()
+            household_firsts: set[str] = set()
         first = pick(FIRST)
         if household_left:
             household_left -= 1
             last, phone = household_last, household_phone
+            while first in household_firsts:  # one household, different given names
+                first = pick(FIRST)
+            household_firsts.add(first)
         else:
             last = pick(LAST)
             phone = gen.phone() if random_() < 0.6 else None
@@ -414,6 +456,8 @@ def generate_account(
         )
         if random_() < keep:
             sample.append((n, email_value, email_norm, ext_id, name))
+        if planted and phone and not household_left and shape < 0.9 and random_() < twin_chance:
+            twin_of = (n, first, last, phone)
         n += 1
         if (i + 1) % CHUNK == 0:
             flush()
@@ -438,6 +482,21 @@ def generate_account(
     return counts
 
 
+def name_variant(r: random.Random, first: str, last: str) -> str:
+    """The same person's name as another system wrote it: a nickname, an initial, swapped
+    order, or a typo in the given name (all at or above the threshold of the phone + name
+    rule)."""
+    shape = r.random()
+    if shape < 0.25 and first in NICKNAMES:
+        return f"{NICKNAMES[first]} {last}"
+    if shape < 0.5:
+        return f"{first[0]}. {last}"
+    if shape < 0.75 or len(first) < 4:
+        return f"{last} {first}"
+    k = 1 + int(r.random() * (len(first) - 2))  # two neighbouring letters swapped
+    return f"{first[:k]}{first[k + 1]}{first[k]}{first[k + 2 :]} {last}"
+
+
 def _uuid(r: random.Random) -> str:
     """A random (version 4) UUID's text."""
     h = f"{r.getrandbits(128) | (1 << 127):032x}"
@@ -448,7 +507,8 @@ COLUMNS = {
     "profiles": "account_id, id, contact_id, name, professional_id, created_at, updated_at, "
     "company, first_seen, last_seen, region_code, country_code, city, unsubscribed, blocked, "
     "source, referer, last_page, locale, created_from, integration_id, notes, custom_data, "
-    "name_fold, company_fold, city_fold, country_code_fold, region_code_fold",
+    "name_fold, company_fold, city_fold, country_code_fold, region_code_fold, name_key, "
+    "name_keys",
     "profile_identifiers": "account_id, profile_id, kind, value, value_norm, is_primary, "
     "created_at",
     "profile_tags": "account_id, profile_id, tag_id",
@@ -498,8 +558,13 @@ def _loader(url: str, tables: tuple[str, ...]) -> psycopg.Connection:
     superuser = conn.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
     if superuser.fetchone()[0]:
         conn.execute("SET session_replication_role = replica")  # no FK triggers in COPY
-    conn.execute(f"TRUNCATE {', '.join(tables)}")
+    conn.execute(f"TRUNCATE {', '.join(_with_referencing(tables))}")
     return conn
+
+
+def _with_referencing(tables: tuple[str, ...]) -> tuple[str, ...]:
+    """The tables, and those whose foreign keys reference them (left empty by the seed)."""
+    return tables + (REFERENCING if "profiles" in tables else ())
 
 
 def _drop_indexes(conn: psycopg.Connection) -> dict[str, list[str]]:
@@ -561,8 +626,11 @@ def _build(url: str, rebuild: dict[str, list[str]], rows: dict[str, int]) -> Non
         raise errors[0]
 
 
-def seed(url: str, profiles: int, out_dir: Path, seed_value: int = 16) -> SeedResult:
-    """Migrate the (empty) database named by ``url`` and fill it with ``profiles`` people."""
+def seed(
+    url: str, profiles: int, out_dir: Path, seed_value: int = 16, planted: float = 0.0
+) -> SeedResult:
+    """Migrate the (empty) database named by ``url`` and fill it with ``profiles`` people
+    (``planted``: the share of them that are planted duplicates, for the sweep)."""
     timings: dict[str, float] = {}
     started = time.monotonic()
     with psycopg.connect(url, autocommit=True) as conn:
@@ -579,6 +647,7 @@ def seed(url: str, profiles: int, out_dir: Path, seed_value: int = 16) -> SeedRe
     large = accounts[0]
     sample: list[tuple] = []
     pair_rows: dict[str, list] = {"email": [], "phone": []}
+    twins: list[tuple[int, int]] = []
     counts = {t: 0 for t in TABLES}
 
     load_started = time.monotonic()
@@ -586,7 +655,7 @@ def seed(url: str, profiles: int, out_dir: Path, seed_value: int = 16) -> SeedRe
     with _loader(url, service_tables) as service, _loader(url, FLOOR_TABLES) as floor:
         tag_ids = _tags_and_attributes(service, accounts)
         service.commit()  # tags and attributes: before the TRUNCATE that enables FREEZE
-        service.execute(f"TRUNCATE {', '.join(service_tables)}")
+        service.execute(f"TRUNCATE {', '.join(_with_referencing(service_tables))}")
         queues = {name: queue.Queue(maxsize=6) for name in ("service", "floor")}
         errors: list[BaseException] = []
         writers = [
@@ -605,7 +674,7 @@ def seed(url: str, profiles: int, out_dir: Path, seed_value: int = 16) -> SeedRe
                 gen.tag_ids = tag_ids[account.id]
                 got = generate_account(
                     gen, account, pairs if account is large else 0, Router(),
-                    sample if account is large else None, pair_rows,
+                    sample if account is large else None, pair_rows, planted, twins,
                 )  # fmt: skip
                 for table, count in got.items():
                     counts[table] += count
@@ -651,9 +720,15 @@ def seed(url: str, profiles: int, out_dir: Path, seed_value: int = 16) -> SeedRe
         path = out_dir / f"pairs-{variant}.tsv"
         path.write_text("".join("\t".join(item) + "\n" for item in items))
         pairs_files[variant] = str(path)
+    planted_file = None
+    if planted:
+        planted_path = out_dir / "planted.tsv"
+        planted_path.write_text("".join(f"{a}\t{b}\n" for a, b in twins))
+        planted_file = str(planted_path)
     return SeedResult(
         profiles=profiles, accounts=accounts, large=large, pairs_per_variant=pairs,
         sample_file=str(sample_file), pairs_files=pairs_files, counts=counts, seconds=timings,
+        planted_file=planted_file, planted=len(twins),
     )  # fmt: skip
 
 

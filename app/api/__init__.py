@@ -6,14 +6,29 @@ from flask import Flask
 
 import flask_smorest
 
-from app.api import contacts, customers, docs, extras, health, identity_stats, identity_tools
+from app.api import (
+    contacts,
+    customers,
+    docs,
+    duplicates,
+    extras,
+    health,
+    identity_stats,
+    identity_tools,
+)
 from app.api.schemas.identity_tools import MergePreviewSchema
 
 # The authenticated APIs. A blueprint listed here is registered, requires an API key, and
 # shares its group's rate limit (setting ``RATE_LIMIT_<GROUP>_API``, scope = group name).
 API_GROUPS: dict[str, list[flask_smorest.Blueprint]] = {
     "partner": [contacts.blp],
-    "customers": [customers.blp, extras.blp, identity_tools.blp, identity_stats.blp],
+    "customers": [
+        customers.blp,
+        extras.blp,
+        identity_tools.blp,
+        duplicates.blp,
+        identity_stats.blp,
+    ],
 }
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from app.identity.names import union
 from app.identity.types import ABSENT, Match, MergedAway, MergePlan, Profile, Rule, Undo
 
 STICKY = ("unsubscribed", "blocked")
@@ -54,6 +55,7 @@ def plan_merge(
         fields=fields,
         custom_data=custom_data,
         created_at=min(p.created_at for p in ordered),
+        names=_history(fields, ordered),
         field_sources=sources,
         custom_data_sources=custom_sources,
         undo={p.id: _undo(ordered[:k], p) for k, p in enumerate(ordered) if k},
@@ -70,6 +72,8 @@ def _undo(ahead: Sequence[Profile], profile: Profile) -> Undo:
     after_custom, _ = _custom_data([*ahead, profile])
     before_created = min(p.created_at for p in ahead)
     after_created = min(before_created, profile.created_at)
+    before_names = _history(before_fields, ahead)
+    after_names = _history(after_fields, [*ahead, profile])
     return Undo(
         fields={
             name: (before_fields.get(name), value)
@@ -82,7 +86,13 @@ def _undo(ahead: Sequence[Profile], profile: Profile) -> Undo:
             if before_custom.get(key, ABSENT) != value
         },
         created_at=None if after_created == before_created else (before_created, after_created),
+        names=tuple(n for n in after_names if n not in before_names),
     )
+
+
+def _history(fields: dict[str, Any], ordered: Sequence[Profile]) -> tuple[str, ...]:
+    """The merged person's name history: its name first, then every profile's, rank order."""
+    return union([fields.get("name")], *((p.name, *p.names) for p in ordered))
 
 
 def _evidence(merged_id: int, survivor_id: int, matches: dict[int, Match]) -> MergedAway:

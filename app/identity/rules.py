@@ -1,8 +1,9 @@
 """The matching rules: which live profiles are the person a write describes.
 
 1. the profile the request names; 2. the one holding the external id; 3. the one holding the
-email (an identical email is always the same person); 4. profiles holding the phone whose name
-is at least ``threshold`` similar. Only direct matches against the record count: a merge never
+email (an identical email is always the same person); 4. profiles holding the phone with a name
+at least ``threshold`` similar (``names.name_similarity``) to the record's, among every name
+the profile has been written with. Only direct matches against the record count: a merge never
 chains through a profile that merely resembles another match.
 """
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable
 
+from app.identity import names
 from app.identity.names import name_similarity
 from app.identity.types import Explanation, Kind, Match, Profile, Record, Rule
 
@@ -44,10 +46,15 @@ def find_matches(
             if held.kind in _BY_KIND:
                 offer(Match(profile.id, _BY_KIND[held.kind], ident))
             elif held.kind is Kind.PHONE and held.norm not in shared_phones:
-                score = name_similarity(record.name, profile.name)
+                score = names.best_similarity((record.name, *record.names), known_names(profile))
                 if score >= threshold:
                     offer(Match(profile.id, Rule.PHONE_NAME, ident, score))
     return sorted(best.values(), key=lambda m: (STRENGTH.index(m.rule), m.profile_id))
+
+
+def known_names(profile: Profile) -> tuple[str | None, ...]:
+    """Every name the profile is known by: its current one and its history."""
+    return (profile.name, *profile.names)
 
 
 def is_shared_phone(names: Iterable[str | None], *, limit: int, threshold: float) -> bool:
@@ -72,8 +79,9 @@ def explain_pair(
     shared_phones: Collection[str] = (),
 ) -> Explanation:
     """Whether the automatic rules would merge ``other`` into ``survivor`` had ``other`` been
-    written with its identifiers and name: the strongest rule and score, or why not."""
-    record = Record(identifiers=other.identifiers, name=other.name)
+    written with its identifiers and one of its names: the strongest rule and best score, or
+    why not (a household: "different given names: jane / john")."""
+    record = Record(identifiers=other.identifiers, name=other.name, names=other.names)
     [match, *_] = find_matches(
         record, [survivor], threshold=threshold, shared_phones=shared_phones
     ) or [None]
@@ -91,8 +99,29 @@ def explain_pair(
         return Explanation(None, "no email, external id or phone in common")
     if all(p.norm in shared_phones for p in phones):
         return Explanation(None, "their only common phone is shared by too many people", phones[0])
-    score = name_similarity(survivor.name, other.name)
-    reason = f"they share a phone but their names are {score:.1f} similar (threshold {threshold:g})"
-    if survivor.name is None or other.name is None:
-        reason = "they share a phone but one of them has no name"
+    comparison, left, right = names.best_comparison(known_names(survivor), known_names(other))
+    if left is None or right is None:
+        return Explanation(None, "they share a phone but one of them has no name", phones[0], 0.0)
+    score = comparison.score
+    reason = f"their names are {score:.1f} similar (threshold {threshold:g})"
+    differ = _differing_words(comparison, _given(survivor, left), _given(other, right))
+    reason = f"they share a phone but {differ + '; ' if differ else ''}{reason}"
     return Explanation(None, reason, phones[0], score)
+
+
+def _given(profile: Profile, name: str) -> str | None:
+    """The word in the given-name position of ``name`` (one of the profile's names)."""
+    if profile.name is not None and names.normalize_name(profile.name) == name:
+        return names.given_name(profile.name)
+    return names.given_name(name)
+
+
+def _differing_words(comparison: names.Comparison, left: str | None, right: str | None) -> str:
+    """Which words make two names two people, when others agree: "have different given names:
+    jane / john" (a household), "have different names: smith / jones"."""
+    conflicts = comparison.conflicts
+    if not conflicts or not comparison.agreements:
+        return ""
+    listed = ", ".join(f"{x} / {y}" for x, y in conflicts)
+    given = len(conflicts) == 1 and (conflicts[0][0] == left or conflicts[0][1] == right)
+    return f"have different {'given names' if given else 'names'}: {listed}"

@@ -47,6 +47,8 @@ class Profile:
     custom_data: Mapping[str, Any] = field(default_factory=dict)
     tags: int = 0
     events: int = 0
+    # Every name it has been written with, normalized, newest first (the phone + name rule).
+    names: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,9 @@ class Record:
     identifiers: tuple[Identifier, ...]
     name: str | None = None
     named: int | None = None  # the profile the request names by id, if any
+    # More names of the person written, compared too (a write naming a profile without
+    # sending a name compares the profile's name history).
+    names: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -85,6 +90,8 @@ class Undo:
     fields: Mapping[str, tuple[Any, Any]] = field(default_factory=dict)
     custom_data: Mapping[str, tuple[Any, Any]] = field(default_factory=dict)
     created_at: tuple[Any, Any] | None = None
+    # The names the merge added to the survivor's name history.
+    names: tuple[str, ...] = ()
 
 
 class _Absent:
@@ -109,6 +116,8 @@ class MergePlan:
     # Which profile each consolidated value comes from (``None``: no profile has one).
     field_sources: Mapping[str, int | None] = field(default_factory=dict)
     custom_data_sources: Mapping[str, int] = field(default_factory=dict)
+    # The merged person's name history: the survivor's names first, bounded.
+    names: tuple[str, ...] = ()
     # Per merged profile, what merging it changed: what an unmerge puts back.
     undo: Mapping[int, Undo] = field(default_factory=dict)
 

@@ -45,3 +45,9 @@ def forget(conn: psycopg.Connection, account_id: int, a: int, b: int) -> bool:
     """Forget the pairs between two live people; whether there was one."""
     params = {"account_id": account_id, "a": a, "b": b}
     return bool(conn.execute(q["forget"], params).fetchall())
+
+
+def all_pairs(conn: psycopg.Connection, account_id: int) -> set[frozenset[int]]:
+    """Every pair of the account, between the live profiles its ends stand for now."""
+    rows = conn.execute(q["all_pairs"], {"account_id": account_id}).fetchall()
+    return {frozenset(pair) for pair in rows if pair[0] != pair[1]}

@@ -4,7 +4,7 @@ ids that resolve through tombstones, and erasure of a whole person."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -75,6 +75,7 @@ def load_facts(conn: psycopg.Connection, account_id: int, ids: Iterable[int]) ->
             custom_data=row["custom_data"],
             tags=row["tags"],
             events=row["events"],
+            names=tuple(row["names"]),
         )
         facts[row["id"]] = Facts(profile, row["snapshot"])
     return facts
@@ -86,12 +87,14 @@ def consolidate_survivor(
     survivor: int,
     custom_data: dict[str, Any],
     created_at: datetime,
+    names: Sequence[str] | None = None,
 ) -> None:
     params = {
         "account_id": account_id,
         "id": survivor,
         "custom_data": Jsonb(custom_data),
         "created_at": created_at,
+        "names": None if names is None else list(names),
     }
     conn.execute(q["consolidate_survivor"], params)
 

@@ -18,6 +18,8 @@ from psycopg import sql
 from psycopg.rows import class_row
 
 from app import text
+from app.identity import blocking
+from app.identity.names import normalize_name
 from app.sql import queries
 
 q = queries("profiles")
@@ -57,6 +59,11 @@ FLAGS = tuple(c.name for c in COLUMNS if c.type == "boolean")
 SELECT_COLUMNS = ", ".join(f"p.{name}" for name in NAMES)
 # Derived copies: never part of a snapshot or an answer.
 FOLD_COLUMNS = tuple(f"{name}_fold" for name in FOLDED)
+# ... and the name's blocking keys for duplicate suggestions (app/identity/blocking.py).
+FOLD_COLUMNS += blocking.KEY_COLUMNS
+# Not in COLUMNS either: `names`, the normalized names a profile has been written with (the
+# phone + name rule compares them all), kept by the write path (writes.sql) and by merges;
+# part of snapshots (it is the profile's own), never of an answer.
 
 
 @dataclass(frozen=True)
@@ -102,6 +109,8 @@ def row(write: ProfileWrite) -> dict[str, Any]:
     for name in FOLDED:
         if name in fields:
             f[f"{name}_fold"] = text.fold_or_none(fields[name])
+    if "name" in fields:
+        f.update(blocking.profile_keys(fields["name"]))
     return {
         "id": write.id,
         "new": write.new,
@@ -109,6 +118,8 @@ def row(write: ProfileWrite) -> dict[str, Any]:
         "cd_set": write.custom_set or {},
         "cd_remove": list(write.custom_remove),
         "cd_clear": write.custom_clear,
+        # Goes in front of the profile's name history (``names``, see writes.sql).
+        "name_norm": normalize_name(fields.get("name")),
     }
 
 

@@ -42,13 +42,23 @@ class Found:
     name: str | None
     fresh: bool
     identifiers: list[Held] = field(default_factory=list)
+    names: tuple[str, ...] = ()  # the name history, normalized, newest first
+
+
+@dataclass(frozen=True)
+class PhoneHolder:
+    """A profile holding a phone a write carries, with the names to compare."""
+
+    id: int
+    name: str | None
+    names: tuple[str, ...] = ()
 
 
 @dataclass
 class Lookup:
     named: dict[int, int]  # named id -> the live profile it stands for
     profiles: dict[int, Found]
-    phones: dict[str, list[tuple[int, str | None]]]  # phone norm -> (holder, its name)
+    phones: dict[str, list[PhoneHolder]]  # phone norm -> its holders (id order)
 
 
 def lookup(
@@ -63,7 +73,8 @@ def lookup(
 ) -> Lookup:
     """Named ids resolved, profiles holding the emails and external ids (and ``extra``)
     row-locked in id order (with ``lock``) and, with ``describe``, listed with their
-    identifiers (writes that carry none need not read them); phone holders with their names."""
+    identifiers (writes that carry none need not read them); phone holders with their names
+    (current and history)."""
     wanted = {i for i in identifiers if i.norm is not None}
     others = sorted((str(i.kind), i.norm) for i in wanted if i.kind is not Kind.PHONE)
     params = {
@@ -85,10 +96,11 @@ def lookup(
             name=row["name"],
             fresh=row["fresh"],
             identifiers=[Held(i, Kind(k), v, n, p) for i, k, v, n, p in row["identifiers"]],
+            names=tuple(row["names"] or ()),
         )
         for row in profile_rows
     }
-    phones: dict[str, list[tuple[int, str | None]]] = {}
-    for norm, profile_id, name in phone_rows:
-        phones.setdefault(norm, []).append((profile_id, name))
+    phones: dict[str, list[PhoneHolder]] = {}
+    for norm, profile_id, name, names in phone_rows:
+        phones.setdefault(norm, []).append(PhoneHolder(profile_id, name, tuple(names or ())))
     return Lookup(dict(named_rows), profiles, phones)

@@ -47,6 +47,7 @@ def undo_record(undo: Undo, tags: Sequence[str]) -> dict[str, Any]:
         "custom_data": {key: pair(*change) for key, change in undo.custom_data.items()},
         "created_at": None if undo.created_at is None else pair(*undo.created_at),
         "tags": list(tags),
+        "names": list(undo.names),
     }
 
 
@@ -88,6 +89,13 @@ def set_created_at(
 ) -> None:
     params = {"account_id": account_id, "survivor": survivor, "created_at": created_at}
     conn.execute(q["survivor_created_at"], params)
+
+
+def set_names(
+    conn: psycopg.Connection, account_id: int, survivor: int, names: Sequence[str]
+) -> None:
+    params = {"account_id": account_id, "survivor": survivor, "names": list(names)}
+    conn.execute(q["survivor_names"], params)
 
 
 def identifiers_back(

@@ -10,6 +10,7 @@ from psycopg import sql
 from psycopg.types.json import Jsonb
 
 from app.identity import Identifier
+from app.identity.names import HISTORY_LIMIT
 from app.repositories import profiles
 from app.sql import queries
 
@@ -56,5 +57,6 @@ def apply(conn: psycopg.Connection, account_id: int, changes: Changes) -> None:
         "tag_profiles": [profile_id for profile_id, _ in changes.tag_links],
         "tag_norms": [norm for _, norm in changes.tag_links],
         "exact_tags": changes.exact_tags,
+        "names_kept": HISTORY_LIMIT,
     }
     conn.execute(APPLY_WRITES, params)

@@ -114,7 +114,12 @@ def apply(conn: psycopg.Connection, ctx: Context, planned: PlannedMerge) -> int:
         ),
     )
     repo.consolidate_survivor(
-        conn, account_id, merge_plan.survivor, dict(merge_plan.custom_data), merge_plan.created_at
+        conn,
+        account_id,
+        merge_plan.survivor,
+        dict(merge_plan.custom_data),
+        merge_plan.created_at,
+        merge_plan.names,
     )
     # Tags the survivor and the profiles merged ahead did not have: what each merge brought.
     tags_ahead = _tag_norms(planned.facts[merge_plan.survivor])

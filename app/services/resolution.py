@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from app import identity
 from app.identity import Identifier, Kind, Match, Profile, Record
+from app.identity.names import best_similarity
 from app.repositories.resolution import Lookup
 from app.services.context import Settings
 
@@ -37,6 +38,7 @@ class Evidence:
 
     named: int | None  # the live profile the write names, if any
     name: str | None
+    names: tuple[str, ...] = ()  # the named profile's history, for a write without a name
     candidates: set[int] = field(default_factory=set)
     shared: set[str] = field(default_factory=set)
     looked_at: set[int] = field(default_factory=set)
@@ -49,15 +51,23 @@ def evidence(
     wanted: Iterable[Identifier],
     name: str | None,
     named: int | None,
+    compared: tuple[str | None, tuple[str, ...]] | None = None,
 ) -> Evidence:
     """The candidates of one write: the named profile, the holders of its emails and external
-    ids, and the holders of its phones whose names are similar enough (a phone held by too many
-    different people is no evidence at all)."""
+    ids, and the holders of its phones with a name similar enough, current or past (a phone
+    held by too many different people is no evidence at all).
+
+    A write that names a profile and sends no name compares that profile's names: as they
+    were before the write merged anyone (``compared``, once it has), so that a merge's joined
+    history never pulls in more people — a merge never chains through a weak link."""
     wanted = [i for i in wanted if i.norm is not None]
     named_live = look.named.get(named) if named is not None else None
-    if name is None and named_live is not None and named_live in look.profiles:
-        name = look.profiles[named_live].name
-    found = Evidence(named=named_live, name=name)
+    names: tuple[str, ...] = ()
+    if name is None and compared is not None:
+        name, names = compared
+    elif name is None and named_live is not None and named_live in look.profiles:
+        name, names = look.profiles[named_live].name, look.profiles[named_live].names
+    found = Evidence(named=named_live, name=name, names=names)
     keys = {(i.kind, i.norm) for i in wanted if i.kind is not Kind.PHONE}
     for profile in look.profiles.values():
         if any((h.kind, h.norm) in keys for h in profile.identifiers):
@@ -66,17 +76,18 @@ def evidence(
         if ident.kind is not Kind.PHONE:
             continue
         holders = look.phones.get(ident.norm, [])
-        found.looked_at.update(pid for pid, _ in holders)
-        names = [holder_name for _, holder_name in holders]
+        found.looked_at.update(h.id for h in holders)
+        # Each holder by the name it goes by now (else its latest): one person each.
+        going_by = [h.name or next(iter(h.names), None) for h in holders]
         if identity.is_shared_phone(
-            names, limit=settings.shared_limit, threshold=settings.threshold
+            going_by, limit=settings.shared_limit, threshold=settings.threshold
         ):
             found.shared.add(ident.norm)
             _report_shared(account_id, ident.norm, settings.shared_limit)
             continue
         found.candidates.update(
-            pid for pid, holder_name in holders
-            if identity.name_similarity(name, holder_name) >= settings.threshold
+            h.id for h in holders
+            if best_similarity((name, *names), (h.name, *h.names)) >= settings.threshold
         )  # fmt: skip
     if named_live is not None:
         found.candidates.add(named_live)
@@ -96,6 +107,7 @@ def matches(
             id=pid,
             created_at=None,
             name=look.profiles[pid].name,
+            names=look.profiles[pid].names,
             identifiers=tuple(
                 Identifier(h.kind, h.norm, h.norm)
                 for h in look.profiles[pid].identifiers
@@ -104,7 +116,9 @@ def matches(
         )
         for pid in sorted(found.candidates)
     ]
-    record = Record(identifiers=tuple(wanted), name=found.name, named=found.named)
+    record = Record(
+        identifiers=tuple(wanted), name=found.name, named=found.named, names=found.names
+    )
     return identity.find_matches(
         record, candidates, threshold=settings.threshold, shared_phones=found.shared
     )

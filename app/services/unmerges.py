@@ -139,6 +139,10 @@ def _give_back(
         repo.set_created_at(conn, ctx.account_id, person, created["before"])
     if undo["tags"]:
         tags.detach_named(conn, ctx.account_id, person, undo["tags"])
+    brought = set(undo.get("names", ()))
+    if brought & set(profile.names):  # the restored person's names are theirs again
+        kept = [n for n in profile.names if n not in brought]
+        repo.set_names(conn, ctx.account_id, person, kept)
 
 
 def _restore(

@@ -158,7 +158,7 @@ def apply(
             survivor = merges.apply(conn, ctx, merges.plan(conn, ctx, matched))
             merged_into.update((m.profile_id, survivor) for m in matched)
             look = _look(conn, ctx, items[i:])
-            found, matched = _decide(conn, ctx, look, w)
+            found, matched = _decide(conn, ctx, look, w, compared=(found.name, found.names))
         else:
             raise db.ConcurrentChange("the people of a write kept changing")
         if matched:
@@ -227,11 +227,18 @@ def _look(conn: psycopg.Connection, ctx: Context, items: Sequence[Write]) -> Loo
 
 
 def _decide(
-    conn: psycopg.Connection, ctx: Context, look: Lookup, w: Write
+    conn: psycopg.Connection,
+    ctx: Context,
+    look: Lookup,
+    w: Write,
+    compared: tuple[str | None, tuple[str, ...]] | None = None,
 ) -> tuple[resolution.Evidence, list]:
     """The evidence for ``w`` and the profiles the rules match; a plausible candidate that
-    appeared only now (a phone holder renamed by an earlier write) is locked first."""
-    found = resolution.evidence(look, ctx.account_id, ctx.settings, w.present, w.name, w.named)
+    appeared only now (a phone holder renamed by an earlier write) is locked first.
+    ``compared``: the names to compare for a write without one (after it merged people)."""
+    found = resolution.evidence(
+        look, ctx.account_id, ctx.settings, w.present, w.name, w.named, compared
+    )
     unlocked = found.candidates - set(look.profiles)
     if unlocked:
         extra = lookup(conn, ctx.account_id, extra=unlocked)

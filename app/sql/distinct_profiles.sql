@@ -57,3 +57,11 @@ WHERE d.account_id = %(account_id)s
   AND ((d.low_id IN (SELECT id FROM a) AND d.high_id IN (SELECT id FROM b))
        OR (d.low_id IN (SELECT id FROM b) AND d.high_id IN (SELECT id FROM a)))
 RETURNING 1;
+
+-- all_pairs --
+-- Every pair of the account as the live profiles its ends stand for now (the sweep).
+SELECT DISTINCT coalesce(a.merged_into, a.id), coalesce(b.merged_into, b.id)
+FROM distinct_profiles d
+JOIN profiles a ON a.account_id = d.account_id AND a.id = d.low_id
+JOIN profiles b ON b.account_id = d.account_id AND b.id = d.high_id
+WHERE d.account_id = %(account_id)s;

@@ -20,7 +20,7 @@ FOR UPDATE;
 -- load_facts --
 -- Everything survivorship and consolidation look at, plus a full snapshot for the history.
 -- The column lists are filled in from app/repositories/profiles.py (COLUMNS).
-SELECT p.id, p.created_at, {columns}, p.custom_data,
+SELECT p.id, p.created_at, {columns}, p.names, p.custom_data,
        (SELECT count(*) FROM profile_tags pt
          WHERE pt.account_id = p.account_id AND pt.profile_id = p.id) AS tags,
        (SELECT count(*) FROM events e
@@ -57,8 +57,9 @@ FROM profiles p
 WHERE p.account_id = %(account_id)s AND p.id = ANY(%(ids)s::bigint[]);
 
 -- consolidate_survivor --
--- The merged person's custom data and the earliest creation time.
+-- The merged person's custom data, the earliest creation time and the joined name history.
 UPDATE profiles SET custom_data = %(custom_data)s, created_at = %(created_at)s,
+                    names = coalesce(%(names)s::text[], names),
                     updated_at = now()
 WHERE account_id = %(account_id)s AND id = %(id)s;
 

@@ -4,7 +4,9 @@
 -- holding the writes' emails and external ids, and the `extra` ids (row-locked in id order;
 -- app/repositories/resolution.py also runs it without the lock), each with
 -- its identifiers, and the holders of the writes' phones with their names (not locked: most
--- cannot match). Identifiers are described only when `describe` (some write carries one).
+-- cannot match). Names come with the name history (`names`): the phone + name rule compares
+-- a write with every name a profile has been written with. Identifiers are described only
+-- when `describe` (some write carries one).
 -- `fresh` is false for a described profile whose row changed while its lock was awaited:
 -- its identifiers here predate that change, so the caller looks again.
 WITH named AS (
@@ -19,17 +21,17 @@ WITH named AS (
     SELECT live_id AS id FROM named UNION SELECT profile_id FROM holding
     UNION SELECT unnest(%(extra)s::bigint[])
 ), locked AS (
-    SELECT p.id, p.merged_into IS NULL AS live, p.name, p.xmin::text AS version
+    SELECT p.id, p.merged_into IS NULL AS live, p.name, p.names, p.xmin::text AS version
     FROM profiles p
     -- An array, so that the plan is one index probe per id whatever the estimates.
     WHERE p.account_id = %(account_id)s AND p.id = ANY(ARRAY(SELECT id FROM wanted))
     ORDER BY p.id
     FOR UPDATE
 ), phones AS (
-    SELECT n.norm, h.profile_id, h.name
+    SELECT n.norm, h.profile_id, h.name, h.names
     FROM unnest(%(phones)s::text[]) AS n(norm)
     CROSS JOIN LATERAL (
-        SELECT i.profile_id, p.name FROM profile_identifiers i
+        SELECT i.profile_id, p.name, p.names FROM profile_identifiers i
         JOIN profiles p ON p.account_id = i.account_id AND p.id = i.profile_id
         WHERE i.account_id = %(account_id)s AND i.kind = 'phone' AND i.value_norm = n.norm
         ORDER BY i.profile_id
@@ -39,7 +41,7 @@ WITH named AS (
 SELECT
     (SELECT coalesce(json_agg(json_build_array(id, live_id)), '[]') FROM named) AS named,
     (SELECT coalesce(json_agg(json_build_object(
-         'id', c.id, 'live', c.live, 'name', c.name,
+         'id', c.id, 'live', c.live, 'name', c.name, 'names', c.names,
          'fresh', NOT %(describe)s
                   OR c.version = (SELECT q.xmin::text FROM profiles q
                                   WHERE q.account_id = %(account_id)s AND q.id = c.id),
@@ -51,5 +53,6 @@ SELECT
                              WHERE i.account_id = %(account_id)s AND i.profile_id = c.id)
                         ELSE '[]' END)
          ORDER BY c.id), '[]') FROM locked c) AS profiles,
-    (SELECT coalesce(json_agg(json_build_array(norm, profile_id, name)), '[]') FROM phones)
+    (SELECT coalesce(json_agg(json_build_array(norm, profile_id, name, names)), '[]')
+     FROM phones)
         AS phones;

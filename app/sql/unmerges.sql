@@ -25,6 +25,11 @@ WHERE account_id = %(account_id)s AND id = %(merged)s AND merged_into = %(surviv
 UPDATE profiles SET created_at = %(created_at)s
 WHERE account_id = %(account_id)s AND id = %(survivor)s;
 
+-- survivor_names --
+-- The survivor's name history without the names the merge brought.
+UPDATE profiles SET names = %(names)s::text[]
+WHERE account_id = %(account_id)s AND id = %(survivor)s;
+
 -- identifiers_back --
 -- The merged profile's identifier rows the survivor still holds go back, with the primary
 -- flags of the snapshot; answers the kinds whose primary the survivor lost that way.

@@ -16,12 +16,16 @@ WHERE account_id = %(account_id)s AND id = ANY(%(demote)s::bigint[]);
 -- identifiers promoted (with the spelling just sent) or added, tag links set exactly (for
 -- the profiles in `exact_tags`) or added, by normalized tag name (the tags were ensured by
 -- the statement before). The column lists come from app/repositories/profiles.py's COLUMNS.
+-- A name written (`name_norm`, normalized by Python) goes in front of the name history
+-- `names`, once; the history keeps the latest `names_kept` (app/identity/names.py).
 WITH w AS MATERIALIZED (
     SELECT * FROM jsonb_to_recordset(%(rows)s::jsonb)
-        AS w(id bigint, new boolean, f jsonb, cd_set jsonb, cd_remove text[], cd_clear boolean)
+        AS w(id bigint, new boolean, f jsonb, cd_set jsonb, cd_remove text[], cd_clear boolean,
+             name_norm text)
 ), inserted AS (
-    INSERT INTO profiles (account_id, id, {columns}, custom_data)
-    SELECT %(account_id)s, w.id, {values}, w.cd_set - w.cd_remove
+    INSERT INTO profiles (account_id, id, {columns}, custom_data, names)
+    SELECT %(account_id)s, w.id, {values}, w.cd_set - w.cd_remove,
+           array_remove(ARRAY[w.name_norm], NULL)
     FROM w, jsonb_populate_record(NULL::profiles, w.f) r
     WHERE w.new
     ORDER BY w.id
@@ -32,6 +36,9 @@ WITH w AS MATERIALIZED (
         ({columns}) = (SELECT {values} FROM jsonb_populate_record(p, w.f) r),
         custom_data = (CASE WHEN w.cd_clear THEN '{{}}'::jsonb ELSE p.custom_data END
                        - w.cd_remove) || w.cd_set,
+        names = CASE WHEN w.name_norm IS NULL THEN p.names
+                     ELSE (w.name_norm || array_remove(p.names, w.name_norm))[:%(names_kept)s]
+                END,
         updated_at = now()
     FROM w
     -- The ids as an array: one index probe each, whatever the recordset's row estimate.

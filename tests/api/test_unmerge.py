@@ -220,3 +220,14 @@ def test_an_undone_merge_can_be_merged_again_and_undone_again(api):
     assert customer(api, ann["id"])["id"] == bob["id"]
     body = unmerge(api, bob["id"], ann["id"]).get_json()
     assert without_clock(body["restored"]) == without_clock(ann)
+
+
+def test_the_survivor_forgets_the_names_the_merge_brought(api, app):
+    ann, bob = create(api, ANN), create(api, BOB)
+    merge(api, bob["id"], [ann["id"]])
+    with psycopg.connect(app.config["DATABASE_URL"]) as conn:
+        query = "SELECT names FROM profiles WHERE id = %s"
+        assert conn.execute(query, [bob["id"]]).fetchone()[0] == ["robert stone", "ann lee"]
+        unmerge(api, bob["id"], ann["id"])
+        assert conn.execute(query, [bob["id"]]).fetchone()[0] == ["robert stone"]
+        assert conn.execute(query, [ann["id"]]).fetchone()[0] == ["ann lee"]

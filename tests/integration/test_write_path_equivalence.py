@@ -43,9 +43,11 @@ ACCOUNTS = ("batch", "serial")
 # Four digits of a US number: every seeded phone is +1 415 555 01xx. Each write spells it in
 # one of several formats, all the same E.164 number.
 PHONE_FORMATS = ("+1 415 555 {}", "(415) 555-{}", "415-555-{}", "+1415555{}")
-# The seeded customers. Phones are shared only between dissimilar names (Jane / John Doe: 75,
-# Bob / Robert Smith: 76), so that no create resolves to an earlier one; writes that rename
-# or re-phone them can then merge them by phone + name (Jane Doe / Jane Do: 93).
+# The seeded customers. Phones are shared only between dissimilar names (Jane / John Doe: 50,
+# Bob / Ruth Smith: 0), so that no create resolves to an earlier one; writes that rename
+# or re-phone them can then merge them by phone + name (Jane Doe / Janet Doe: 90, Bob / Rob /
+# Robert Smith: nicknames). (Bob / Robert Smith were seeded here as two people until nicknames
+# matched; Ruth took Robert's place.)
 PEOPLE: list[dict[str, Any]] = [
     {
         "name": "Jane Doe",
@@ -78,7 +80,7 @@ PEOPLE: list[dict[str, Any]] = [
         "location": {"city": "Lyon"},
     },
     {
-        "name": "Robert Smith",
+        "name": "Ruth Smith",
         "email": "robert@example.com",
         "phone": "0144",
         "tags": [{"name": "Lead", "color": "#00ff00"}],

@@ -13,7 +13,7 @@ by pair:
   threshold -- decided from the generated data with ``app.identity``'s own normalization and
   name similarity, never from the service's output;
 * recall over all duplicates, including those no rule can see (only a name in common, a
-  nickname on the phone, a placeholder): reported, not asserted.
+  missing name on the phone, a placeholder): reported, not asserted.
 
 Two people who share neither an email, a phone nor an external id must never end up merged.
 """
@@ -40,8 +40,10 @@ from tests.support import accounts
 
 PEOPLE = int(os.environ.get("QUALITY_PEOPLE", "2000"))
 SEED = int(os.environ.get("QUALITY_SEED", str(DEFAULT_SEED)))
-MIN_PRECISION = 0.99
-MIN_VISIBLE_RECALL = 0.95
+# The issue's targets: precision 0.999, visible recall 0.9998 at 10,000 people (one miss in
+# the 1,261 visible pairs of the 2,000-people run is 0.9992: that run asserts 0.999).
+MIN_PRECISION = 0.999
+MIN_VISIBLE_RECALL = 0.999
 SHOWN = 10  # failing cases listed when a target is missed
 PARTNER = "/api/v1/partner/contacts"
 CUSTOMERS = "/v1/customers"

@@ -1,0 +1,148 @@
+"""The sweep: find and merge the people the write path left split (see ``identity/sweep.py``
+for the rule). Finding reads the account's phone blocks on one short connection; merging
+takes the write path's row locks, a batch of groups per transaction, re-checks every link on
+the locked rows and merges with the same code as every merge (recorded with rule
+``phone_name``). A group that changed meanwhile is left for the next run; stopping between
+(or inside) batches leaves nothing half done.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import psycopg
+
+from app import identity
+from app.identity import Identifier, Kind, Match, Rule, names
+from app.identity.rules import known_names
+from app.identity.sweep import Group, SweepPlan, plan_sweep
+from app.repositories import distinct_profiles
+from app.repositories import merges as merge_rows
+from app.repositories import sweep as repo
+from app.services import merges
+from app.services.context import Context, read, write
+
+NAMES_CHUNK = 5_000  # profile ids per statement when reading names
+BATCH = 50  # groups merged per transaction
+MAX_PASSES = 5
+
+
+@dataclass
+class Summary:
+    """What one sweep of one account did."""
+
+    scanned: int = 0  # live profiles of the account
+    compared: int = 0  # profiles holding a phone others hold too
+    blocks: int = 0  # phones compared
+    skipped_blocks: int = 0  # phones shared too widely
+    groups: list[Group] = field(default_factory=list)  # found
+    merges: int = 0  # done (profiles merged away)
+    skipped_groups: int = 0  # changed before they could be merged: left for the next run
+    seconds: float = 0.0
+
+
+def find(conn: psycopg.Connection, ctx: Context) -> tuple[SweepPlan, int, int]:
+    """The groups to merge, with the account's live profiles and those compared."""
+    account_id, settings = ctx.account_id, ctx.settings
+    blocks = repo.phone_blocks(conn, account_id)
+    ids = sorted({pid for _, holders in blocks for pid in holders})
+    profiles = {}
+    for start in range(0, len(ids), NAMES_CHUNK):
+        profiles.update(repo.names_of(conn, account_id, ids[start : start + NAMES_CHUNK]))
+    plan = plan_sweep(
+        blocks,
+        profiles,
+        threshold=settings.threshold,
+        shared_limit=settings.shared_limit,
+        distinct=distinct_profiles.all_pairs(conn, account_id),
+    )
+    return plan, repo.live_count(conn, account_id), len(ids)
+
+
+def merge_groups(
+    conn: psycopg.Connection, ctx: Context, groups: Sequence[Group]
+) -> tuple[int, int]:
+    """Merge these groups (row-locked in id order, re-checked); (merges done, groups skipped)."""
+    account_id = ctx.account_id
+    ids = sorted({pid for g in groups for pid in g.members})
+    live = merge_rows.lock_profiles(conn, account_id, ids)
+    facts = merge_rows.load_facts(conn, account_id, [pid for pid in ids if live.get(pid)])
+    distinct = distinct_profiles.among(conn, account_id, list(facts))
+    done = skipped = 0
+    for group in groups:
+        matches = _still_one_person(ctx, group, facts, distinct)
+        if matches is None:
+            skipped += 1
+            continue
+        profiles = [facts[pid].profile for pid in group.members]
+        planned = merges.PlannedMerge(
+            identity.plan_merge(profiles, matches), {pid: facts[pid] for pid in group.members}
+        )
+        merges.apply(conn, ctx, planned)
+        done += len(group.members) - 1
+    return done, skipped
+
+
+def _still_one_person(
+    ctx: Context, group: Group, facts: dict[int, merge_rows.Facts], distinct: set
+) -> list[Match] | None:
+    """The group's matches if every member is live and every link still holds on the locked
+    rows (phone held by both, names similar enough, not a distinct pair); else ``None``."""
+    if not all(pid in facts for pid in group.members):
+        return None
+    if any(pair <= set(group.members) for pair in distinct):
+        return None
+    best: dict[int, Match] = {}
+    for link in group.links:
+        a, b = facts[link.a].profile, facts[link.b].profile
+        phone = _phone(a, link.phone)
+        if phone is None or _phone(b, link.phone) is None:
+            return None
+        score = names.best_similarity(known_names(a), known_names(b))
+        if score < ctx.settings.threshold:
+            return None
+        for pid in (link.a, link.b):
+            if pid not in best or (best[pid].score or 0) < score:
+                best[pid] = Match(pid, Rule.PHONE_NAME, phone, score)
+    return [best[pid] for pid in group.members]
+
+
+def _phone(profile: identity.Profile, norm: str) -> Identifier | None:
+    return next((i for i in profile.identifiers if i.kind is Kind.PHONE and i.norm == norm), None)
+
+
+def sweep(
+    ctx: Context,
+    *,
+    dry_run: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+    clock: Callable[[], float] = time.monotonic,
+) -> Summary:
+    """Sweep one account: find, then (unless ``dry_run``) merge batch by batch, reporting
+    ``progress(groups done, groups found)`` after each batch; then again, until a pass finds
+    nothing (a merged person holds every phone and name of its parts, so it may link to a
+    profile none of its parts linked to), at most ``MAX_PASSES`` times."""
+    started = clock()
+    summary = Summary()
+    for passes in range(MAX_PASSES):
+        plan, scanned, compared = read(ctx, find)
+        if passes == 0:
+            summary = Summary(scanned, compared, plan.blocks, plan.skipped_blocks)
+        summary.groups.extend(plan.groups)
+        if dry_run or not plan.groups:
+            break
+        merged_before = summary.merges
+        groups = plan.groups
+        for start in range(0, len(groups), BATCH):
+            batch = groups[start : start + BATCH]
+            done, skipped = write(ctx, merge_groups, batch)
+            summary.merges += done
+            summary.skipped_groups += skipped
+            if progress is not None:
+                progress(start + len(batch), len(groups))
+        if summary.merges == merged_before:
+            break
+    summary.seconds = clock() - started
+    return summary
