@@ -81,66 +81,67 @@ def load_facts(conn: psycopg.Connection, account_id: int, ids: Iterable[int]) ->
     return facts
 
 
-def consolidate_survivor(
-    conn: psycopg.Connection,
-    account_id: int,
-    survivor: int,
-    custom_data: dict[str, Any],
-    created_at: datetime,
-    names: Sequence[str] | None = None,
+@dataclass(frozen=True)
+class Consolidated:
+    """A survivor's merged values beyond its declared columns."""
+
+    id: int
+    custom_data: dict[str, Any]
+    created_at: datetime
+    names: Sequence[str] | None = None
+
+
+@dataclass(frozen=True)
+class Absorbed:
+    """One merged profile: its survivor, its place in the merges' order, and its record."""
+
+    survivor: int
+    merged: int
+    rule: str
+    score: float | None
+    identifier: Identifier | None
+    snapshot: dict[str, Any]
+    undo: dict[str, Any] | None
+
+
+def consolidate_survivors(
+    conn: psycopg.Connection, account_id: int, survivors: Sequence[Consolidated]
 ) -> None:
+    rows = [
+        {"id": c.id, "custom_data": c.custom_data, "created_at": c.created_at.isoformat(),
+         "names": None if c.names is None else list(c.names)}
+        for c in survivors
+    ]  # fmt: skip
+    params = {"account_id": account_id, "ids": [c.id for c in survivors], "rows": Jsonb(rows)}
+    conn.execute(q["consolidate_survivors"], params)
+
+
+def absorb(
+    conn: psycopg.Connection, account_id: int, merges: Sequence[Absorbed], request_id: str | None
+) -> None:
+    """Record every merge (in list order) and move each merged profile's identifiers, tags,
+    events and history to its survivor, making it a tombstone: seven statements for any
+    number of merges (a survivor's merged profiles come in rank order)."""
+    records = [
+        {"survivor": m.survivor, "merged": m.merged, "rule": m.rule, "score": m.score,
+         "identifier_kind": str(m.identifier.kind) if m.identifier else None,
+         "identifier_value": m.identifier.value if m.identifier else None,
+         "snapshot": m.snapshot, "undo": m.undo, "seq": seq}
+        for seq, m in enumerate(merges)
+    ]  # fmt: skip
+    conn.execute(
+        q["record_merges"],
+        {"account_id": account_id, "request_id": request_id, "rows": Jsonb(records)},
+    )
     params = {
         "account_id": account_id,
-        "id": survivor,
-        "custom_data": Jsonb(custom_data),
-        "created_at": created_at,
-        "names": None if names is None else list(names),
+        "survivors": [m.survivor for m in merges],
+        "merged": [m.merged for m in merges],
+        "seq": list(range(len(merges))),
     }
-    conn.execute(q["consolidate_survivor"], params)
-
-
-def absorb(conn: psycopg.Connection, account_id: int, survivor: int, merged: int) -> None:
-    """Move identifiers, tags and events to the survivor and make ``merged`` a tombstone."""
-    params = {"account_id": account_id, "survivor": survivor, "merged": merged}
-    for block in (
-        "drop_duplicate_identifiers",
-        "move_identifiers",
-        "move_tags",
-        "move_events",
-        "tombstone",
-        "adopt_history",
-    ):
+    for block in ("drop_duplicate_identifiers", "move_identifiers", "move_tags", "move_events",
+                  "tombstone", "adopt_history"):  # fmt: skip
         conn.execute(q[block], params)
-
-
-def record_merge(
-    conn: psycopg.Connection,
-    account_id: int,
-    *,
-    survivor: int,
-    merged: int,
-    rule: str,
-    score: float | None,
-    identifier: Identifier | None,
-    request_id: str | None,
-    snapshot: dict[str, Any],
-    undo: dict[str, Any] | None,
-) -> None:
-    conn.execute(
-        q["record_merge"],
-        {
-            "account_id": account_id,
-            "survivor": survivor,
-            "merged": merged,
-            "rule": rule,
-            "score": score,
-            "identifier_kind": str(identifier.kind) if identifier else None,
-            "identifier_value": identifier.value if identifier else None,
-            "request_id": request_id,
-            "snapshot": Jsonb(snapshot),
-            "undo": None if undo is None else Jsonb(undo),
-        },
-    )
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,14 @@ def phone_blocks(conn: psycopg.Connection, account_id: int) -> list[tuple[str, l
     return conn.execute(q["phone_blocks"], {"account_id": account_id}).fetchall()
 
 
+def phone_blocks_of(
+    conn: psycopg.Connection, account_id: int, ids: Sequence[int]
+) -> list[tuple[str, list[int]]]:
+    """The blocks of the phones these profiles hold."""
+    params = {"account_id": account_id, "ids": list(ids)}
+    return conn.execute(q["phone_blocks_of"], params).fetchall()
+
+
 def names_of(conn: psycopg.Connection, account_id: int, ids: Sequence[int]) -> dict[int, Profile]:
     """Live profiles by id, with what the rule compares (name and history)."""
     rows = conn.execute(q["names_of"], {"account_id": account_id, "ids": list(ids)}).fetchall()

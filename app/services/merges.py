@@ -105,41 +105,47 @@ def plan(conn: psycopg.Connection, ctx: Context, matches: Sequence[Match]) -> Pl
 
 def apply(conn: psycopg.Connection, ctx: Context, planned: PlannedMerge) -> int:
     """Write the planned merge; returns the survivor's id."""
-    merge_plan, account_id = planned.plan, ctx.account_id
-    writes.apply(
-        conn,
-        account_id,
-        writes.Changes(
-            profiles=[ProfileWrite(merge_plan.survivor, fields=dict(merge_plan.fields))]
-        ),
-    )
-    repo.consolidate_survivor(
-        conn,
-        account_id,
-        merge_plan.survivor,
-        dict(merge_plan.custom_data),
-        merge_plan.created_at,
-        merge_plan.names,
-    )
-    # Tags the survivor and the profiles merged ahead did not have: what each merge brought.
-    tags_ahead = _tag_norms(planned.facts[merge_plan.survivor])
-    for gone in merge_plan.merged:
-        own = _tag_norms(planned.facts[gone.profile_id])
-        brought, tags_ahead = sorted(own - tags_ahead), tags_ahead | own
-        repo.record_merge(
-            conn,
-            account_id,
-            survivor=merge_plan.survivor,
-            merged=gone.profile_id,
-            rule=str(gone.rule),
-            score=gone.score,
-            identifier=gone.identifier,
-            request_id=ctx.request_id,
-            snapshot=planned.facts[gone.profile_id].snapshot,
-            undo=unmerges.undo_record(merge_plan.undo[gone.profile_id], brought),
+    [survivor] = apply_many(conn, ctx, [planned])
+    return survivor
+
+
+def apply_many(
+    conn: psycopg.Connection, ctx: Context, planned: Sequence[PlannedMerge]
+) -> list[int]:
+    """Write several planned merges of disjoint people at once (the sweep's batches), in the
+    same nine statements as one: the survivors' consolidated fields, custom data and history,
+    one record per merged profile (with its snapshot and what it changed), and the merged
+    profiles' identifiers, tags and events moved to their survivors. Returns the survivors."""
+    account_id = ctx.account_id
+    profile_writes, consolidated, absorbed = [], [], []
+    for one in planned:
+        plan = one.plan
+        profile_writes.append(ProfileWrite(plan.survivor, fields=dict(plan.fields)))
+        consolidated.append(
+            repo.Consolidated(plan.survivor, dict(plan.custom_data), plan.created_at, plan.names)
         )
-        repo.absorb(conn, account_id, merge_plan.survivor, gone.profile_id)
-    return merge_plan.survivor
+        # Tags the survivor and the profiles merged ahead lacked: what each merge brought.
+        tags_ahead = _tag_norms(one.facts[plan.survivor])
+        for gone in plan.merged:
+            own = _tag_norms(one.facts[gone.profile_id])
+            brought, tags_ahead = sorted(own - tags_ahead), tags_ahead | own
+            absorbed.append(
+                repo.Absorbed(
+                    survivor=plan.survivor,
+                    merged=gone.profile_id,
+                    rule=str(gone.rule),
+                    score=gone.score,
+                    identifier=gone.identifier,
+                    snapshot=one.facts[gone.profile_id].snapshot,
+                    undo=unmerges.undo_record(plan.undo[gone.profile_id], brought),
+                )
+            )
+    if not planned:
+        return []
+    writes.apply(conn, account_id, writes.Changes(profiles=profile_writes))
+    repo.consolidate_survivors(conn, account_id, consolidated)
+    repo.absorb(conn, account_id, absorbed, ctx.request_id)
+    return [one.plan.survivor for one in planned]
 
 
 def _tag_norms(facts: repo.Facts) -> set[str]:

@@ -56,70 +56,117 @@ SELECT p.id, p.created_at, {columns}, p.names, p.custom_data,
 FROM profiles p
 WHERE p.account_id = %(account_id)s AND p.id = ANY(%(ids)s::bigint[]);
 
--- consolidate_survivor --
--- The merged person's custom data, the earliest creation time and the joined name history.
-UPDATE profiles SET custom_data = %(custom_data)s, created_at = %(created_at)s,
-                    names = coalesce(%(names)s::text[], names),
-                    updated_at = now()
-WHERE account_id = %(account_id)s AND id = %(id)s;
+-- consolidate_survivors --
+-- Each merged person's custom data, earliest creation time and joined name history.
+UPDATE profiles p SET custom_data = r.custom_data, created_at = r.created_at,
+                      names = coalesce(r.names, p.names), updated_at = now()
+FROM jsonb_to_recordset(%(rows)s::jsonb)
+     AS r(id bigint, custom_data jsonb, created_at timestamptz, names text[])
+WHERE p.account_id = %(account_id)s AND p.id = ANY(%(ids)s::bigint[]) AND p.id = r.id;
+
+-- record_merges --
+-- One record per merged profile, with its snapshot and what its merge changed in the survivor.
+-- Clock time, a microsecond apart in the list's order: merges keep their order (unmerge undoes
+-- them last first).
+INSERT INTO merges (account_id, person_id, survivor_id, merged_id, rule, score,
+                    identifier_kind, identifier_value, request_id, snapshot, undo, created_at)
+SELECT %(account_id)s, r.survivor, r.survivor, r.merged, r.rule, r.score,
+       r.identifier_kind, r.identifier_value, %(request_id)s, r.snapshot, r.undo,
+       t.at + r.seq * interval '1 microsecond'
+FROM jsonb_to_recordset(%(rows)s::jsonb)
+     AS r(survivor bigint, merged bigint, rule text, score float8, identifier_kind text,
+          identifier_value text, snapshot jsonb, undo jsonb, seq int),
+     (SELECT clock_timestamp() AS at) t;
 
 -- drop_duplicate_identifiers --
--- Identifiers the merged profile holds that the survivor holds too (shared phones).
+-- Identifiers a merged profile holds that its survivor, or a profile merged into the same
+-- survivor ahead of it, holds too (shared phones): one row is enough. Rows are ranked per
+-- survivor and value, the survivor's own first, then in merge order; later ones go.
+WITH m AS MATERIALIZED (
+    SELECT * FROM unnest(%(survivors)s::bigint[], %(merged)s::bigint[], %(seq)s::int[])
+        AS m(survivor, merged, seq)
+), held AS (
+    SELECT i.id, m.survivor, m.seq, i.kind, i.value_norm, i.value
+    FROM m JOIN profile_identifiers i
+      ON i.account_id = %(account_id)s AND i.profile_id = m.merged
+    UNION ALL
+    SELECT NULL, s.survivor, -1, i.kind, i.value_norm, i.value
+    FROM (SELECT DISTINCT survivor FROM m) s JOIN profile_identifiers i
+      ON i.account_id = %(account_id)s AND i.profile_id = s.survivor
+), ranked AS (
+    SELECT id, row_number() OVER (
+        PARTITION BY survivor, kind, value_norm IS NULL, coalesce(value_norm, value)
+        ORDER BY seq, id) AS n
+    FROM held
+)
 DELETE FROM profile_identifiers d
-WHERE d.account_id = %(account_id)s AND d.profile_id = %(merged)s
-  AND EXISTS (SELECT 1 FROM profile_identifiers s
-              WHERE s.account_id = d.account_id AND s.profile_id = %(survivor)s
-                AND s.kind = d.kind
-                AND (s.value_norm = d.value_norm
-                     OR (s.value_norm IS NULL AND d.value_norm IS NULL AND s.value = d.value)));
+WHERE d.account_id = %(account_id)s
+  AND d.id = ANY(ARRAY(SELECT id FROM ranked WHERE n > 1 AND id IS NOT NULL));
 
 -- move_identifiers --
--- Hand the merged profile's identifiers to the survivor; they stay primary only where the
--- survivor has no primary of that kind (its non-empty values win).
+-- Hand the merged profiles' identifiers to their survivors; one stays primary only where its
+-- survivor has no primary of that kind and no profile merged ahead of it brings one (the
+-- survivor's non-empty values win, then rank order).
+WITH m AS (
+    SELECT * FROM unnest(%(survivors)s::bigint[], %(merged)s::bigint[], %(seq)s::int[])
+        AS m(survivor, merged, seq)
+)
 UPDATE profile_identifiers i
-SET profile_id = %(survivor)s,
-    is_primary = i.is_primary AND NOT EXISTS (
-        SELECT 1 FROM profile_identifiers s
-        WHERE s.account_id = i.account_id AND s.profile_id = %(survivor)s
-          AND s.kind = i.kind AND s.is_primary)
-WHERE i.account_id = %(account_id)s AND i.profile_id = %(merged)s;
+SET profile_id = m.survivor,
+    is_primary = i.is_primary
+        AND NOT EXISTS (SELECT 1 FROM profile_identifiers s
+                        WHERE s.account_id = i.account_id AND s.profile_id = m.survivor
+                          AND s.kind = i.kind AND s.is_primary)
+        AND NOT EXISTS (SELECT 1 FROM profile_identifiers e JOIN m ahead
+                          ON ahead.merged = e.profile_id
+                        WHERE e.account_id = i.account_id
+                          AND e.profile_id = ANY(%(merged)s::bigint[])
+                          AND ahead.survivor = m.survivor AND ahead.seq < m.seq
+                          AND e.kind = i.kind AND e.is_primary)
+FROM m
+WHERE i.account_id = %(account_id)s AND i.profile_id = ANY(%(merged)s::bigint[])
+  AND i.profile_id = m.merged;
 
 -- move_tags --
--- Union the merged profile's tags into the survivor's.
-WITH gone AS (
-    DELETE FROM profile_tags
-    WHERE account_id = %(account_id)s AND profile_id = %(merged)s
-    RETURNING tag_id
+-- Union the merged profiles' tags into their survivors'.
+WITH m AS (
+    SELECT * FROM unnest(%(survivors)s::bigint[], %(merged)s::bigint[]) AS m(survivor, merged)
+), gone AS (
+    DELETE FROM profile_tags pt
+    USING m
+    WHERE pt.account_id = %(account_id)s AND pt.profile_id = ANY(%(merged)s::bigint[])
+      AND pt.profile_id = m.merged
+    RETURNING m.survivor, pt.tag_id
 )
 INSERT INTO profile_tags (account_id, profile_id, tag_id)
-SELECT %(account_id)s, %(survivor)s, tag_id FROM gone
+SELECT DISTINCT %(account_id)s, survivor, tag_id FROM gone
 ON CONFLICT DO NOTHING;
 
 -- move_events --
 -- Transaction history and interactions are preserved: events follow the person.
-UPDATE events SET profile_id = %(survivor)s
-WHERE account_id = %(account_id)s AND profile_id = %(merged)s;
+UPDATE events e SET profile_id = m.survivor
+FROM unnest(%(survivors)s::bigint[], %(merged)s::bigint[]) AS m(survivor, merged)
+WHERE e.account_id = %(account_id)s AND e.profile_id = ANY(%(merged)s::bigint[])
+  AND e.profile_id = m.merged;
 
 -- tombstone --
--- The merged profile and every tombstone that pointed at it now point at the survivor, so any
--- chain of merges resolves in one step.
-UPDATE profiles SET merged_into = %(survivor)s,
-                    merged_at = coalesce(merged_at, now())
-WHERE account_id = %(account_id)s AND (id = %(merged)s OR merged_into = %(merged)s);
-
--- record_merge --
--- One merge in the person's history, with the merged profile as it was before and what the
--- merge changed in the survivor. Clock time: merges of one transaction keep their order.
-INSERT INTO merges (account_id, person_id, survivor_id, merged_id, rule, score,
-                    identifier_kind, identifier_value, request_id, snapshot, undo, created_at)
-VALUES (%(account_id)s, %(survivor)s, %(survivor)s, %(merged)s, %(rule)s, %(score)s,
-        %(identifier_kind)s, %(identifier_value)s, %(request_id)s, %(snapshot)s, %(undo)s,
-        clock_timestamp());
+-- The merged profiles and every tombstone that pointed at them now point at their survivors,
+-- so any chain of merges resolves in one step.
+WITH m AS (
+    SELECT * FROM unnest(%(survivors)s::bigint[], %(merged)s::bigint[]) AS m(survivor, merged)
+)
+UPDATE profiles p SET merged_into = m.survivor, merged_at = coalesce(p.merged_at, now())
+FROM m
+WHERE p.account_id = %(account_id)s
+  AND (p.id = ANY(%(merged)s::bigint[]) OR p.merged_into = ANY(%(merged)s::bigint[]))
+  AND m.merged = coalesce(p.merged_into, p.id);
 
 -- adopt_history --
--- The merged profile's own history now belongs to the survivor's person.
-UPDATE merges SET person_id = %(survivor)s
-WHERE account_id = %(account_id)s AND person_id = %(merged)s;
+-- The merged profiles' own histories now belong to their survivors' persons.
+UPDATE merges g SET person_id = m.survivor
+FROM unnest(%(survivors)s::bigint[], %(merged)s::bigint[]) AS m(survivor, merged)
+WHERE g.account_id = %(account_id)s AND g.person_id = ANY(%(merged)s::bigint[])
+  AND g.person_id = m.merged;
 
 -- list_merges --
 -- A person's merge history, newest first, keyset-paginated on (created_at, id): ids are random.
