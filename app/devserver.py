@@ -83,8 +83,11 @@ def _interrupt(signum: int, frame: object) -> None:
 
 
 def main() -> int:
-    # SIGTERM (e.g. from a process manager) stops the server like Ctrl-C does.
+    # SIGTERM (e.g. from a process manager) stops the server like Ctrl-C does; and Ctrl-C
+    # works even when started from a shell that ignores SIGINT (a background job inherits
+    # SIG_IGN, and Python then installs no KeyboardInterrupt handler).
     signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     host = os.environ.get("HOST", "127.0.0.1")
     port = int(os.environ.get("PORT", "8000"))
     server = None

@@ -18,7 +18,6 @@ import psycopg
 import pytest
 
 from app import devserver
-from tests.support.defects import DEV_SERVER_SIGINT
 from tests.support.output import Lines
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -71,7 +70,6 @@ def server(clean_db: str, tmp_path: Path) -> Iterator[tuple[subprocess.Popen, Li
 
 
 @pytest.mark.alone  # a server under a signal
-@DEV_SERVER_SIGINT
 def test_make_run_banner_curl_line_creates_a_contact_and_ctrl_c_stops(server, clean_db):
     process, lines, port = server
     deadline = time.monotonic() + DEADLINE

@@ -29,7 +29,6 @@ from werkzeug.serving import make_server
 
 from app import create_app, devserver
 from tests.support import accounts
-from tests.support.defects import DEV_SERVER_SIGINT
 from tests.support.output import Lines
 
 # Timing matters here (signals, stalled uploads): run with the machine to itself.
@@ -357,7 +356,6 @@ def test_chunked_body_up_to_the_limit_is_read_whole(server, keys, size):
 QUERY = "email=alice@example.com"
 
 
-@DEV_SERVER_SIGINT
 def test_dev_server_logs_the_path_without_the_query(clean_db, keys, tmp_path):
     port = free_port()
     args = [sys.executable, "-m", "app.devserver"]
