@@ -4,7 +4,7 @@ transaction."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import psycopg
 from psycopg.types.json import Jsonb
@@ -16,10 +16,9 @@ FOLDED = ("name", "company", "city", "country_code", "region_code")
 CHUNK = 1000
 
 
-def step_0005(conn: psycopg.Connection) -> None:
-    """Fill the folded copies of profile text columns; re-fold tag names, merging tags that
-    only the old SQL ``lower()`` told apart (``Ärger``/``ärger``): the oldest keeps its id."""
-    columns = ", ".join(FOLDED)
+def _profile_chunks(conn: psycopg.Connection, columns: str) -> Iterator[list[tuple]]:
+    """Every profile (tombstones too) as ``(account_id, id, *columns)`` rows, CHUNK at a time
+    in key order: a backfill never holds the whole table in memory."""
     after = (0, 0)
     while True:
         rows = conn.execute(
@@ -28,8 +27,16 @@ def step_0005(conn: psycopg.Connection) -> None:
             [*after, CHUNK],
         ).fetchall()
         if not rows:
-            break
+            return
+        yield rows
         after = rows[-1][:2]
+
+
+def step_0005(conn: psycopg.Connection) -> None:
+    """Fill the folded copies of profile text columns; re-fold tag names, merging tags that
+    only the old SQL ``lower()`` told apart (``Ärger``/``ärger``): the oldest keeps its id."""
+    columns = ", ".join(FOLDED)
+    for rows in _profile_chunks(conn, columns):
         folds = [[text.fold_or_none(row[2 + i]) for row in rows] for i in range(len(FOLDED))]
         sets = ", ".join(f"{c}_fold = f.{c}" for c in FOLDED)
         casts = ", ".join("%s::text[]" for _ in FOLDED)
@@ -64,16 +71,7 @@ def step_0005(conn: psycopg.Connection) -> None:
 def step_0010(conn: psycopg.Connection) -> None:
     """Fill the name blocking keys of duplicate suggestions (app/identity/blocking.py) for every
     named profile, tombstones too (an unmerge revives them)."""
-    after = (0, 0)
-    while True:
-        rows = conn.execute(
-            "SELECT account_id, id, name FROM profiles WHERE (account_id, id) > (%s, %s) "
-            "ORDER BY account_id, id LIMIT %s",
-            [*after, CHUNK],
-        ).fetchall()
-        if not rows:
-            break
-        after = rows[-1][:2]
+    for rows in _profile_chunks(conn, "name"):
         keys = [(a, i, blocking.profile_keys(n)) for a, i, n in rows if n is not None]
         conn.execute(
             "UPDATE profiles p SET name_key = f.name_key, name_keys = f.name_keys "
@@ -87,16 +85,7 @@ def step_0010(conn: psycopg.Connection) -> None:
 def step_0011(conn: psycopg.Connection) -> None:
     """Start each profile's name history (``names``) from its current name, normalized by the
     one name normalization (app/identity/names.py); tombstones too (an unmerge revives them)."""
-    after = (0, 0)
-    while True:
-        rows = conn.execute(
-            "SELECT account_id, id, name FROM profiles WHERE (account_id, id) > (%s, %s) "
-            "ORDER BY account_id, id LIMIT %s",
-            [*after, CHUNK],
-        ).fetchall()
-        if not rows:
-            break
-        after = rows[-1][:2]
+    for rows in _profile_chunks(conn, "name"):
         named = [(a, i, names.normalize_name(n)) for a, i, n in rows]
         named = [row for row in named if row[2] is not None]
         conn.execute(
