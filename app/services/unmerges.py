@@ -16,7 +16,7 @@ from typing import Any
 import psycopg
 
 from app import db, exceptions
-from app.identity import Kind
+from app.identity import Identifier, Kind
 from app.repositories import customers, distinct_profiles, identifiers, profiles, tags, writes
 from app.repositories import merges as merge_rows
 from app.repositories import unmerges as repo
@@ -53,7 +53,8 @@ def unmerge_customer(
         )
     snapshot = merge.snapshot
     # Lock order as every writer's: the identifiers' advisory locks, then the rows (id order).
-    identifiers.lock_identifiers(conn, account_id, _identifiers(ctx, snapshot))
+    held = _identifiers(ctx, snapshot)  # normalized once: locked now, re-added below
+    identifiers.lock_identifiers(conn, account_id, held)
     merge_rows.lock_profiles(conn, account_id, [person, merged_id])
     if live_ids(conn, account_id, [merged_id])[merged_id] != person or (
         (again := repo.merge_of(conn, account_id, merged_id)) is None or again.id != merge.id
@@ -67,7 +68,7 @@ def unmerge_customer(
 
     [current] = merge_rows.load_facts(conn, account_id, [person]).values()
     _give_back(conn, ctx, person, merged_id, merge.undo, current)
-    _restore(conn, ctx, person, merged_id, snapshot)
+    _restore(conn, ctx, person, merged_id, snapshot, held)
     before = {key: current.snapshot[key] for key in ("profile", "identifiers", "tags")}
     recorded = repo.record_unmerge(
         conn,
@@ -102,7 +103,7 @@ def _blocked(merged_id: int, merge_id: int, survivor: int, merged: int) -> excep
     )
 
 
-def _identifiers(ctx: Context, snapshot: dict[str, Any]) -> list:
+def _identifiers(ctx: Context, snapshot: dict[str, Any]) -> list[Identifier]:
     return [
         resolution.identifier(ctx.settings, Kind(i["kind"]), i["value"])
         for i in snapshot["identifiers"]
@@ -146,7 +147,12 @@ def _give_back(
 
 
 def _restore(
-    conn: psycopg.Connection, ctx: Context, person: int, merged_id: int, snapshot: dict[str, Any]
+    conn: psycopg.Connection,
+    ctx: Context,
+    person: int,
+    merged_id: int,
+    snapshot: dict[str, Any],
+    normalized: list[Identifier],
 ) -> None:
     """The merged profile as its snapshot shows it: its row, identifiers, tags, events, its own
     tombstones and merge history."""
@@ -163,13 +169,13 @@ def _restore(
     changes = writes.Changes(profiles=[write], tag_links=[(merged_id, n) for n in tag_norms])
     writes.apply(conn, account_id, changes)
     repo.revive(conn, account_id, merged_id, person, row["created_at"])
-    held = snapshot["identifiers"]
+    held = snapshot["identifiers"]  # ``normalized``: the same, in the same order
     lost, moved = repo.identifiers_back(
         conn, account_id, person, merged_id, [(i["id"], i["primary"]) for i in held if "id" in i]
     )
     again = [
-        (resolution.identifier(ctx.settings, Kind(i["kind"]), i["value"]), i["primary"])
-        for i in held
+        (ident, i["primary"])
+        for i, ident in zip(held, normalized, strict=True)
         if i.get("id") not in moved
     ]
     repo.identifiers_again(conn, account_id, merged_id, again)
