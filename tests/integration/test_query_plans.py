@@ -25,6 +25,7 @@ from flask import Flask
 
 from app import create_app, migrations
 from tests.support import accounts
+from tests.support.plans import RecordingCursor
 
 # Tables shared by all tenants, small by nature, scanned at will.
 GLOBAL_TABLES = {"accounts", "schema_migrations"}
@@ -83,16 +84,6 @@ INSERT INTO api_keys (account_id, prefix, key_hash)
 SELECT a.id, 'ck_seed' || a.id || '_' || g, sha256(('seed' || a.id || '_' || g)::bytea)
 FROM accounts a, generate_series(1, 200) g WHERE a.name LIKE 'seed-%';
 """
-
-
-class RecordingCursor(psycopg.Cursor):
-    """Records every statement and its parameters before sending it."""
-
-    log: list[tuple[Any, Any]] = []
-
-    def execute(self, query: Any, params: Any = None, **kwargs: Any) -> Any:
-        RecordingCursor.log.append((query, params))
-        return super().execute(query, params, **kwargs)
 
 
 @pytest.fixture(scope="module")

@@ -17,6 +17,7 @@ from app import migrations
 from app.identity import blocking
 from app.services import suggestions
 from app.services.context import Context
+from tests.support.plans import RecordingCursor
 
 # The tables seeded here (customer objects read tags too: test_query_plans covers those).
 SEEDED = {"profiles", "profile_identifiers"}
@@ -51,14 +52,6 @@ EXPECTED_INDEXES = {
     "profiles_name_key_company",  # the same name and company
     "profiles_name_keys",  # overlapping loose keys (GIN)
 }
-
-
-class RecordingCursor(psycopg.Cursor):
-    log: list[tuple[Any, Any]] = []
-
-    def execute(self, query: Any, params: Any = None, **kwargs: Any) -> Any:
-        RecordingCursor.log.append((query, params))
-        return super().execute(query, params, **kwargs)
 
 
 @pytest.fixture(scope="module")
