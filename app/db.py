@@ -40,6 +40,7 @@ class ConcurrentChange(Exception):
 RETRYABLE = (
     pg_errors.SerializationFailure,
     pg_errors.DeadlockDetected,
+    pg_errors.LockNotAvailable,  # a second look that would have waited out of lock order
     pg_errors.UniqueViolation,
     ConcurrentChange,
 )

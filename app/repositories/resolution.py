@@ -15,8 +15,11 @@ q = queries("resolution")
 LOOKUP_LOCKED = q["lookup"]
 # The same statement without its row locks (the loader sends blocks unindented: the clause is
 # a line of its own).
-LOOKUP_UNLOCKED = "\n".join(line for line in LOOKUP_LOCKED.splitlines() if line != "FOR UPDATE")
-assert "FOR UPDATE" in LOOKUP_LOCKED and "FOR UPDATE" not in LOOKUP_UNLOCKED
+_LINES = LOOKUP_LOCKED.splitlines()
+assert _LINES.count("FOR UPDATE") == 1
+LOOKUP_UNLOCKED = "\n".join(line for line in _LINES if line != "FOR UPDATE")
+# The same statement failing at once (``LockNotAvailable``) on a row another holds.
+LOOKUP_NOWAIT = "\n".join("FOR UPDATE NOWAIT" if line == "FOR UPDATE" else line for line in _LINES)
 # Holders of one phone looked at, at most: past PHONE_SHARED_LIMIT distinct people it is shared
 # anyway, and a phone held by thousands must not make every write of it slow.
 PHONE_HOLDERS_LIMIT = 500
@@ -69,12 +72,14 @@ def lookup(
     identifiers: Iterable[Identifier] = (),
     extra: Iterable[int] = (),
     lock: bool = True,
+    wait: bool = True,
     describe: bool = True,
 ) -> Lookup:
     """Named ids resolved, profiles holding the emails and external ids (and ``extra``)
-    row-locked in id order (with ``lock``) and, with ``describe``, listed with their
-    identifiers (writes that carry none need not read them); phone holders with their names
-    (current and history)."""
+    row-locked in id order (with ``lock``; without ``wait``, a row another transaction holds
+    fails the statement instead) and, with ``describe``, listed with their identifiers (writes
+    that carry none need not read them); phone holders with their names (current and
+    history)."""
     wanted = {i for i in identifiers if i.norm is not None}
     others = sorted((str(i.kind), i.norm) for i in wanted if i.kind is not Kind.PHONE)
     params = {
@@ -87,7 +92,7 @@ def lookup(
         "phone_limit": PHONE_HOLDERS_LIMIT,
         "describe": describe,
     }
-    statement = LOOKUP_LOCKED if lock else LOOKUP_UNLOCKED
+    statement = (LOOKUP_LOCKED if wait else LOOKUP_NOWAIT) if lock else LOOKUP_UNLOCKED
     named_rows, profile_rows, phone_rows = conn.execute(statement, params).fetchone()
     profiles = {
         row["id"]: Found(

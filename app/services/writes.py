@@ -104,6 +104,13 @@ def apply(
     Validation of custom data comes first (422), then existence of named ids (404), then the
     writes. ``read_after(conn, ids)`` reads back the writes whose person a later write names
     again (the batch answers those as they were right after them).
+
+    Profile rows are waited for only in the first lookup, all at once in id order. Every
+    later lock (a second look after rows changed meanwhile, after a merge or a flush, a
+    candidate that appeared only now) may lie below rows already held, so it does not wait:
+    a row another transaction holds fails at once (``LockNotAvailable``) and the transaction
+    starts over, its locks released. A transaction that waits only while it holds no profile
+    row closes no cycle.
     """
     account_id = ctx.account_id
     identifier_rows.lock_identifiers(conn, account_id, [i for w in items for i in w.present])
@@ -143,7 +150,7 @@ def apply(
         found, matched = _decide(conn, ctx, look, w)
         if len(matched) > 1 or pending.interferes(found, w.present):
             flush()
-            look = _look(conn, ctx, items[i:])
+            look = _look(conn, ctx, items[i:], wait=False)
             found, matched = _decide(conn, ctx, look, w)
         if found.named is not None:  # earlier writes whose person this one names (before it
             # merges anyone): they are answered as they left their person
@@ -157,7 +164,7 @@ def apply(
                 break
             survivor = merges.apply(conn, ctx, merges.plan(conn, ctx, matched))
             merged_into.update((m.profile_id, survivor) for m in matched)
-            look = _look(conn, ctx, items[i:])
+            look = _look(conn, ctx, items[i:], wait=False)
             found, matched = _decide(conn, ctx, look, w, compared=(found.name, found.names))
         else:
             raise db.ConcurrentChange("the people of a write kept changing")
@@ -193,13 +200,17 @@ def _creates(ctx: Context, look: Lookup, items: Sequence[Write]) -> int:
     return count
 
 
-def _look(conn: psycopg.Connection, ctx: Context, items: Sequence[Write]) -> Lookup:
-    """The lookup for these writes, with every profile they may touch row-locked.
+def _look(
+    conn: psycopg.Connection, ctx: Context, items: Sequence[Write], *, wait: bool = True
+) -> Lookup:
+    """The lookup for these writes, with every profile they may touch row-locked (without
+    ``wait``, a row another transaction holds restarts the transaction instead).
 
     Without phones one locked statement finds them all. Phone holders are locked only when
     their names make them plausible, so writes with phones look first without locking, then
     lock every candidate of every write in one id-ordered statement. A locked row that changed
-    while we waited is looked at again (its identifiers may have changed with it).
+    while we waited is looked at again (its identifiers may have changed with it), without
+    waiting.
     """
     account_id, settings = ctx.account_id, ctx.settings
     named = [w.named for w in items if w.named is not None and 0 < w.named <= merges.MAX_ID]
@@ -212,14 +223,24 @@ def _look(conn: psycopg.Connection, ctx: Context, items: Sequence[Write]) -> Loo
                 first, account_id, settings, w.present, w.name, w.named
             ).candidates
     describe = any(w.identifiers for w in items)  # a null clears: it needs the rows too
-    for _ in range(2):
+    look = lookup(
+        conn, account_id, named=named, identifiers=wanted, extra=extra, describe=describe, wait=wait
+    )
+    if not all(p.fresh for p in look.profiles.values()):
+        # A row changed while its lock was awaited (a merge moved identifiers to it or from
+        # it): the writes may touch other profiles now, anywhere in the id order. Look again,
+        # without waiting (see ``apply``).
         look = lookup(
-            conn, account_id, named=named, identifiers=wanted, extra=extra, describe=describe
+            conn,
+            account_id,
+            named=named,
+            identifiers=wanted,
+            extra=extra,
+            describe=describe,
+            wait=False,
         )
-        if all(p.fresh for p in look.profiles.values()):
-            break
-    else:
-        raise db.ConcurrentChange("profiles kept changing while being locked")
+        if not all(p.fresh for p in look.profiles.values()):
+            raise db.ConcurrentChange("profiles kept changing while being locked")
     expected = set(look.named.values()) | extra
     if not all(p.live for p in look.profiles.values()) or not expected <= set(look.profiles):
         raise db.ConcurrentChange("a profile was merged or erased meanwhile")
@@ -241,7 +262,7 @@ def _decide(
     )
     unlocked = found.candidates - set(look.profiles)
     if unlocked:
-        extra = lookup(conn, ctx.account_id, extra=unlocked)
+        extra = lookup(conn, ctx.account_id, extra=unlocked, wait=False)
         found_now = extra.profiles.values()
         if not all(p.live and p.fresh for p in found_now) or unlocked - set(extra.profiles):
             raise db.ConcurrentChange("a profile was merged or erased meanwhile")

@@ -151,14 +151,22 @@ WHERE e.account_id = %(account_id)s AND e.profile_id = ANY(%(merged)s::bigint[])
 
 -- tombstone --
 -- The merged profiles and every tombstone that pointed at them now point at their survivors,
--- so any chain of merges resolves in one step.
+-- so any chain of merges resolves in one step. The merged profiles are locked already; their
+-- older tombstones are not, and a writer whose lookup predates their merge may hold one while
+-- it waits for a profile this transaction holds: they are locked without waiting
+-- (LockNotAvailable restarts this transaction instead of closing a cycle).
 WITH m AS (
     SELECT * FROM unnest(%(survivors)s::bigint[], %(merged)s::bigint[]) AS m(survivor, merged)
+), older AS (
+    SELECT id FROM profiles
+    WHERE account_id = %(account_id)s AND merged_into = ANY(%(merged)s::bigint[])
+    ORDER BY id
+    FOR UPDATE NOWAIT
 )
 UPDATE profiles p SET merged_into = m.survivor, merged_at = coalesce(p.merged_at, now())
 FROM m
 WHERE p.account_id = %(account_id)s
-  AND (p.id = ANY(%(merged)s::bigint[]) OR p.merged_into = ANY(%(merged)s::bigint[]))
+  AND (p.id = ANY(%(merged)s::bigint[]) OR p.id = ANY(ARRAY(SELECT id FROM older)))
   AND m.merged = coalesce(p.merged_into, p.id);
 
 -- adopt_history --
