@@ -30,13 +30,31 @@ def upgrade() -> list[migrations.Migration]:
         return migrations.upgrade(conn)
 
 
+def require_current_schema() -> None:
+    """Against a DATABASE_URL, refuse to run on a schema that is behind: only ``flask db
+    upgrade``, ``make run``, ``make serve`` and the container's start migrate (a cron'd sweep
+    must never migrate production). The embedded development database migrates itself."""
+    database = db.get_db()
+    if database.embedded:
+        upgrade()
+        return
+    with db.connect(database.conninfo()) as conn:
+        behind = migrations.pending(conn)
+    if behind:
+        first = behind[0]
+        raise click.ClickException(
+            f"The database schema is {len(behind)} migration(s) behind this code (next: "
+            f"{first.version}_{first.name}): run `flask --app app db upgrade` first."
+        )
+
+
 def _friendly(func: Callable[..., Any]) -> Callable[..., Any]:
-    """Apply pending migrations first; turn service errors into one-line CLI errors."""
+    """Check the schema first; turn service errors into one-line CLI errors."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
-            upgrade()
+            require_current_schema()
             return func(*args, **kwargs)
         except errors.AppError as exc:
             raise click.ClickException(exc.message) from exc

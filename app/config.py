@@ -11,7 +11,23 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 
-def _one_of(*choices: str) -> Callable[[str], str]:
+class ConfigError(SystemExit):
+    """A malformed setting: the process stops with this one line, never a traceback and never
+    a late failure on the first request (uncaught, Python prints it to stderr, exit status 1).
+    """
+
+    def __init__(self, name: str, raw: str, expected: str) -> None:
+        super().__init__(f"Environment variable {name}={raw!r} is not valid: {expected}")
+        self.name = name
+
+    def __str__(self) -> str:
+        return str(self.code)
+
+
+Parser = Callable[[str], Any]
+
+
+def _one_of(*choices: str) -> Parser:
     def parse(raw: str) -> str:
         value = raw.lower()
         if value not in choices:
@@ -21,43 +37,130 @@ def _one_of(*choices: str) -> Callable[[str], str]:
     return parse
 
 
+def _number(kind: type, least: float, most: float | None = None, *, above: bool = False) -> Parser:
+    """A whole (``int``) or decimal (``float``) number within its bounds."""
+    words = "a whole number" if kind is int else "a number"
+    if most is not None:
+        bound = f"from {least:g} to {most:g}"
+    else:
+        bound = f"above {least:g}" if above else f"{least:g} or more"
+
+    def parse(raw: str) -> Any:
+        try:
+            value = kind(raw)
+        except ValueError:
+            raise ValueError(f"expected {words}, {bound}") from None
+        if value < least or (above and value == least) or (most is not None and value > most):
+            raise ValueError(f"expected {words}, {bound}")
+        return value
+
+    return parse
+
+
+def _postgres_url(raw: str) -> str:
+    """A libpq connection string or ``postgresql://`` URL that libpq can parse."""
+    from psycopg import conninfo
+
+    scheme = raw.split("://", 1)[0].lower() if "://" in raw else None
+    if scheme is not None and scheme not in ("postgresql", "postgres"):
+        raise ValueError("expected a postgresql:// URL or a libpq connection string")
+    try:
+        params = conninfo.conninfo_to_dict(raw)
+    except Exception as exc:  # psycopg.ProgrammingError: libpq's own words
+        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else "unparsable"
+        raise ValueError(f"not a PostgreSQL connection string ({detail})") from None
+    for port in str(params.get("port", "")).split(","):
+        if port and not (port.isdigit() and 0 < int(port) < 65536):
+            raise ValueError(f"port {port!r} is not a port number")
+    return raw
+
+
+def _rate_limit(raw: str) -> str:
+    from limits import parse_many
+
+    try:
+        if not parse_many(raw):
+            raise ValueError
+    except ValueError:
+        raise ValueError("expected a rate limit such as '120 per minute' or '10/second'") from None
+    return raw
+
+
+def _storage_uri(raw: str) -> str:
+    from limits.storage import SCHEMES
+
+    scheme = raw.split("://", 1)[0] if "://" in raw else ""
+    if scheme not in SCHEMES or scheme.startswith("async+"):
+        known = ", ".join(
+            s for s in ("memory", "redis", "rediss", "redis+sentinel") if s in SCHEMES
+        )
+        raise ValueError(
+            f"expected a storage URI such as memory:// or redis://host:6379/0 ({known}, …)"
+        )
+    return raw
+
+
+def _region(raw: str) -> str:
+    import phonenumbers
+
+    region = raw.upper()
+    if region not in phonenumbers.SUPPORTED_REGIONS:
+        raise ValueError(
+            "expected a region code phone numbers are read in (ISO 3166 alpha-2, e.g. US)"
+        )
+    return region
+
+
+def _log_level(raw: str) -> str:
+    level = raw.upper()
+    if level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+        raise ValueError("expected one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
+    return level
+
+
+def _file(raw: str) -> str:
+    if not os.path.isfile(raw):
+        raise ValueError("no such file")
+    return raw
+
+
 # name -> (parser, default)
-SETTINGS: dict[str, tuple[Callable[[str], Any], Any]] = {
-    "DATABASE_URL": (str, None),
-    "DB_POOL_MIN_SIZE": (int, 1),
-    "DB_POOL_MAX_SIZE": (int, 10),
-    "DB_POOL_TIMEOUT": (float, 5.0),
-    "DB_STATEMENT_TIMEOUT_MS": (int, 30_000),
+SETTINGS: dict[str, tuple[Parser, Any]] = {
+    "DATABASE_URL": (_postgres_url, None),
+    "DB_POOL_MIN_SIZE": (_number(int, 0), 1),
+    "DB_POOL_MAX_SIZE": (_number(int, 1), 10),
+    "DB_POOL_TIMEOUT": (_number(float, 0, above=True), 5.0),
+    "DB_STATEMENT_TIMEOUT_MS": (_number(int, 0), 30_000),
     # A pooled connection is checked (one round trip) before use unless it came back to the
     # pool less than this many seconds ago; 0 checks every checkout.
-    "DB_POOL_CHECK_AFTER_SECONDS": (float, 1.0),
-    "DB_RETRY_ATTEMPTS": (int, 5),
-    "MAX_BODY_BYTES": (int, 1024 * 1024),
+    "DB_POOL_CHECK_AFTER_SECONDS": (_number(float, 0), 1.0),
+    "DB_RETRY_ATTEMPTS": (_number(int, 1, 100), 5),
+    "MAX_BODY_BYTES": (_number(int, 1), 1024 * 1024),
     # Longest wait, in seconds, for the next bytes of a request body; then it is a 408.
-    "BODY_READ_TIMEOUT_SECONDS": (float, 10.0),
-    "RETRY_AFTER_SECONDS": (int, 5),
+    "BODY_READ_TIMEOUT_SECONDS": (_number(float, 0, above=True), 10.0),
+    "RETRY_AFTER_SECONDS": (_number(int, 0), 5),
     # Seconds a process keeps an accepted API key in memory (app/key_cache.py): a key revoked
     # elsewhere (the CLI, another worker) keeps working in this process for at most this long;
     # revoked in this process it stops at once. 0 checks every request against the database.
-    "API_KEY_CACHE_SECONDS": (float, 5.0),
+    "API_KEY_CACHE_SECONDS": (_number(float, 0), 5.0),
     "EMBEDDED_PG_DIR": (str, None),
-    "LOG_LEVEL": (str, "INFO"),
+    "LOG_LEVEL": (_log_level, "INFO"),
     # Rate limits per account and API, in flask-limiter's syntax ("120 per minute", "10/second").
-    "RATE_LIMIT_CUSTOMERS_API": (str, "120 per minute"),
-    "RATE_LIMIT_PARTNER_API": (str, "120 per minute"),
+    "RATE_LIMIT_CUSTOMERS_API": (_rate_limit, "120 per minute"),
+    "RATE_LIMIT_PARTNER_API": (_rate_limit, "120 per minute"),
     # memory:// counts per process; redis://host:6379/0 shares counts across workers and replicas.
-    "RATELIMIT_STORAGE_URI": (str, "memory://"),
-    "DEFAULT_PHONE_REGION": (str.upper, "US"),
-    "NAME_MATCH_THRESHOLD": (float, 80.0),
-    "PHONE_SHARED_LIMIT": (int, 5),
-    "PLACEHOLDERS_FILE": (str, None),
+    "RATELIMIT_STORAGE_URI": (_storage_uri, "memory://"),
+    "DEFAULT_PHONE_REGION": (_region, "US"),
+    "NAME_MATCH_THRESHOLD": (_number(float, 0, 100), 80.0),
+    "PHONE_SHARED_LIMIT": (_number(int, 1), 5),
+    "PLACEHOLDERS_FILE": (_file, None),
     # `infer`: a customData property used without a definition is defined on first use (by its
     # suffix, else by its first value's JSON type); `strict`: only by suffix, else a 422.
     "CUSTOM_ATTRIBUTES": (_one_of("infer", "strict"), "infer"),
     # Hours an answer to a write with an Idempotency-Key is replayed to retries (per account).
-    "IDEMPOTENCY_TTL_HOURS": (float, 24.0),
+    "IDEMPOTENCY_TTL_HOURS": (_number(float, 0, above=True), 24.0),
     # Seconds after which a claim still running (its worker died) may be taken over by a retry.
-    "IDEMPOTENCY_CLAIM_TIMEOUT_SECONDS": (float, 60.0),
+    "IDEMPOTENCY_CLAIM_TIMEOUT_SECONDS": (_number(float, 0, above=True), 60.0),
 }
 
 
@@ -92,7 +195,12 @@ def from_environ(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         try:
             parsed[name] = parse(raw.strip())
         except ValueError as exc:
-            raise RuntimeError(f"Environment variable {name}={raw!r} is not valid: {exc}") from exc
+            raise ConfigError(name, raw, str(exc)) from None
+    low, high = (parsed.get(n) for n in ("DB_POOL_MIN_SIZE", "DB_POOL_MAX_SIZE"))
+    if low is not None and low > (high if high is not None else SETTINGS["DB_POOL_MAX_SIZE"][1]):
+        raise ConfigError(
+            "DB_POOL_MIN_SIZE", environ["DB_POOL_MIN_SIZE"], "more than DB_POOL_MAX_SIZE"
+        )
     return parsed
 
 

@@ -80,6 +80,8 @@ class Database:
             weakref.WeakKeyDictionary()
         )
         self._lock = threading.Lock()
+        # The development database (no DATABASE_URL): it may keep migrating itself.
+        self.embedded = not self.config.get("DATABASE_URL")
 
     def conninfo(self) -> str:
         """DATABASE_URL, or the embedded server under ``.data/`` started on demand."""

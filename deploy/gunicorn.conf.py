@@ -76,6 +76,18 @@ if _tmp and not os.path.isdir(_tmp):
     _fail("GUNICORN_WORKER_TMP_DIR", _tmp, "expected an existing directory")
 worker_tmp_dir = _tmp or None  # None: the system's temporary directory
 
+# The application's own settings too, here in the master: a malformed one stops the start in
+# one line, instead of every worker failing to boot with a traceback.
+try:
+    from app import config as _config
+
+    _config.from_environ()
+except ImportError:  # not beside the app: gunicorn itself reports what it cannot import
+    pass
+except SystemExit as _exc:  # app.config.ConfigError
+    print(_exc, file=sys.stderr)
+    raise SystemExit(64) from None
+
 # gunicorn's default access format with the path (%(U)s) where the request line (%(r)s) was:
 # query strings carry list filters (emails, phones) that erasure cannot reach.
 accesslog = "-"
