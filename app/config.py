@@ -145,6 +145,8 @@ SETTINGS: dict[str, tuple[Parser, Any]] = {
     "API_KEY_CACHE_SECONDS": (_number(float, 0), 5.0),
     "EMBEDDED_PG_DIR": (str, None),
     "LOG_LEVEL": (_log_level, "INFO"),
+    # `json`: one JSON object a line (app/logs.py); `text`: a plain line for local work.
+    "LOG_FORMAT": (_one_of("json", "text"), "json"),
     # Rate limits per account and API, in flask-limiter's syntax ("120 per minute", "10/second").
     "RATE_LIMIT_CUSTOMERS_API": (_rate_limit, "120 per minute"),
     "RATE_LIMIT_PARTNER_API": (_rate_limit, "120 per minute"),

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask
 
-from app import api, auth, body, cli, config, db, errors, json_provider, limits, request_id
+from app import api, auth, body, cli, config, db, errors, json_provider, limits, logs, request_id
 from app.api import http, idempotency
 
 
@@ -20,10 +19,11 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.config.from_mapping(config.load(test_config))
     app.json.sort_keys = False  # keep documented key order: code, message, field
     app.config["API_SPEC_OPTIONS"] = {"security": auth.SECURITY}
-    logging.basicConfig(level=app.config["LOG_LEVEL"])
+    # Logs on stderr (JSON unless LOG_FORMAT=text); its request line is written last of all.
+    logs.init_app(app)
     # A read timeout on every request's socket: a stalled upload ends in a 408.
     body.init_app(app)
-    # Request ids first, so every later hook and log line can use them.
+    # Request ids next, so every later hook and log line can use them.
     request_id.init_app(app)
     # The connection pool (opened lazily, per worker process).
     db.init_app(app)

@@ -88,10 +88,9 @@ except SystemExit as _exc:  # app.config.ConfigError
     print(_exc, file=sys.stderr)
     raise SystemExit(64) from None
 
-# gunicorn's default access format with the path (%(U)s) where the request line (%(r)s) was:
-# query strings carry list filters (emails, phones) that erasure cannot reach.
-accesslog = "-"
-access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s "%(f)s" "%(a)s"'
+# No access log of gunicorn's: the app writes one line per request, JSON by default, naming
+# the route template rather than the path and its query (app/logs.py).
+accesslog = None
 
 # No runtime control socket (gunicorn >= 25.1; older versions ignore the name): nothing to
 # manage at runtime, and no socket file in $XDG_RUNTIME_DIR or the home directory.

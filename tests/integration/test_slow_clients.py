@@ -3,7 +3,7 @@
 Both servers the service runs on: werkzeug's threaded server with the dev server's request
 handler (what ``make run`` serves with) and gunicorn's gthread workers (what the container
 runs). A stalled upload must hold no pooled connection and end in a 408; a chunked body above
-``MAX_BODY_BYTES`` is a 413 with nothing written; the access log names paths, not queries.
+``MAX_BODY_BYTES`` is a 413 with nothing written. (What they log: test_logs.py.)
 """
 
 from __future__ import annotations
@@ -12,13 +12,11 @@ import http.client
 import json
 import os
 import selectors
-import signal
 import socket
-import subprocess
 import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,14 +27,13 @@ from werkzeug.serving import make_server
 
 from app import create_app, devserver
 from tests.support import accounts
-from tests.support.output import Lines
+from tests.support.servers import free_port, process
 
 # Timing matters here (signals, stalled uploads): run with the machine to itself.
 pytestmark = pytest.mark.alone
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
-ENTRYPOINT = ROOT / "deploy" / "entrypoint.sh"
 DEADLINE = 60  # seconds, overall, for anything we wait on
 POOL_SIZE = 2
 STALLED = POOL_SIZE + 3
@@ -110,12 +107,6 @@ class Server:
     wait_for_body_reads: Callable[[int], None]
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @contextmanager
 def werkzeug_server(database_url: str) -> Iterator[Server]:
     """What ``make run`` serves with: werkzeug's threaded server and the dev request handler."""
@@ -138,41 +129,6 @@ def werkzeug_server(database_url: str) -> Iterator[Server]:
         httpd.server_close()
         thread.join(timeout=DEADLINE)
         app.extensions["db"].close()
-
-
-@contextmanager
-def process(args: list[str], tmp_path: Path, **env: str) -> Iterator[tuple[Lines, Any]]:
-    """A server process, its stdout and stderr read as ``Lines``; killed at the end."""
-    environ = {**os.environ, "PYTHONUNBUFFERED": "1", "XDG_RUNTIME_DIR": str(tmp_path), **env}
-    environ["PATH"] = os.pathsep.join([str(BIN), environ.get("PATH", "")])
-    proc = subprocess.Popen(
-        args,
-        cwd=ROOT,
-        env=environ,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,  # its own process group: workers included in the kill below
-    )
-    lines = Lines(proc.stdout, DEADLINE)
-    try:
-        yield lines, proc
-    finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGINT)  # gunicorn: quick shutdown, workers included
-            try:
-                proc.wait(timeout=DEADLINE / 2)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-        proc.wait(timeout=DEADLINE)
-        # A gthread worker can miss the quick shutdown (gunicorn 27 deadlocks when SIGINT lands
-        # while its main thread is inside ThreadPoolExecutor.submit) and outlive its master,
-        # holding the output pipe open: nothing of the group may survive the test.
-        with suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        lines.join()
-        proc.stdout.close()
 
 
 @contextmanager
@@ -349,40 +305,3 @@ def test_chunked_body_up_to_the_limit_is_read_whole(server, keys, size):
 
     assert status == 201, body
     assert (body["email"], body["name"]) == ("whole@example.com", "Whole")
-
-
-# --- access logs ------------------------------------------------------------------------------
-
-QUERY = "email=alice@example.com"
-
-
-def test_dev_server_logs_the_path_without_the_query(clean_db, keys, tmp_path):
-    port = free_port()
-    args = [sys.executable, "-m", "app.devserver"]
-    with process(args, tmp_path, DATABASE_URL=clean_db, PORT=str(port)) as (lines, proc):
-        lines.containing("Running on http://")
-
-        status, _ = call(port, "GET", f"{CUSTOMERS}?{QUERY}", keys["busy"])
-
-        assert status == 200
-        [access] = lines.containing(f'"GET {CUSTOMERS}')
-        assert f'"GET {CUSTOMERS} HTTP/1.1" 200' in access
-        proc.send_signal(signal.SIGINT)
-        assert proc.wait(timeout=DEADLINE) == 0
-    assert not [line for line in lines.seen if "alice" in line]
-
-
-def test_container_gunicorn_logs_the_path_without_the_query(clean_db, keys, tmp_path):
-    port = free_port()
-    env = {"DATABASE_URL": clean_db, "PORT": str(port), "WEB_CONCURRENCY": "1"}
-    with process([str(ENTRYPOINT)], tmp_path, **env) as (lines, proc):
-        lines.containing("Listening at: ")
-
-        status, _ = call(port, "GET", f"{CUSTOMERS}?{QUERY}", keys["busy"])
-
-        assert status == 200
-        [access] = lines.containing(f'"GET {CUSTOMERS}')
-        assert f'"GET {CUSTOMERS} HTTP/1.1" 200' in access
-        proc.send_signal(signal.SIGTERM)
-        assert proc.wait(timeout=DEADLINE) == 0
-    assert not [line for line in lines.seen if "alice" in line]
