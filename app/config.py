@@ -124,6 +124,13 @@ def _file(raw: str) -> str:
     return raw
 
 
+def _proxies(raw: str) -> str:
+    from app import proxy
+
+    proxy.parse(raw)
+    return raw
+
+
 # name -> (parser, default)
 SETTINGS: dict[str, tuple[Parser, Any]] = {
     "DATABASE_URL": (_postgres_url, None),
@@ -139,6 +146,9 @@ SETTINGS: dict[str, tuple[Parser, Any]] = {
     # Longest wait, in seconds, for the next bytes of a request body; then it is a 408.
     "BODY_READ_TIMEOUT_SECONDS": (_number(float, 0, above=True), 10.0),
     "RETRY_AFTER_SECONDS": (_number(int, 0), 5),
+    # Peers whose X-Forwarded-For/-Proto/-Host/-Port are believed (app/proxy.py; gunicorn reads
+    # the same variable): addresses and networks, comma-separated, or `*`.
+    "FORWARDED_ALLOW_IPS": (_proxies, "127.0.0.1,::1"),
     # Seconds a process keeps an accepted API key in memory (app/key_cache.py): a key revoked
     # elsewhere (the CLI, another worker) keeps working in this process for at most this long;
     # revoked in this process it stops at once. 0 checks every request against the database.

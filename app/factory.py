@@ -7,7 +7,20 @@ from typing import Any
 
 from flask import Flask
 
-from app import api, auth, body, cli, config, db, errors, json_provider, limits, logs, request_id
+from app import (
+    api,
+    auth,
+    body,
+    cli,
+    config,
+    db,
+    errors,
+    json_provider,
+    limits,
+    logs,
+    proxy,
+    request_id,
+)
 from app.api import http, idempotency
 
 
@@ -23,6 +36,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     logs.init_app(app)
     # A read timeout on every request's socket: a stalled upload ends in a 408.
     body.init_app(app)
+    # X-Forwarded-For/-Proto/-Host believed only from FORWARDED_ALLOW_IPS (werkzeug's ProxyFix).
+    proxy.init_app(app)
     # Request ids next, so every later hook and log line can use them.
     request_id.init_app(app)
     # The connection pool (opened lazily, per worker process).

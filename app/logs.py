@@ -24,7 +24,7 @@ from flask import Flask, Response, g, has_request_context, request
 ACCESS = logging.getLogger("app.access")
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
 # The fields of a request line, in order.
-REQUEST_FIELDS = ("method", "route", "status", "latency_ms", "account", "bytes")
+REQUEST_FIELDS = ("method", "route", "status", "latency_ms", "account", "bytes", "client")
 
 
 class _Stderr(logging.StreamHandler):
@@ -80,7 +80,7 @@ def _start() -> None:
 
 
 def _request_line(response: Response) -> Response:
-    """The request's one line: route template, status, latency, account, bytes."""
+    """The request's one line: route template, status, latency, account, bytes, client."""
     started = g.get("started")
     account = g.get("account")
     rule = request.url_rule
@@ -91,8 +91,12 @@ def _request_line(response: Response) -> Response:
         "latency_ms": round((time.perf_counter() - started) * 1000, 2) if started else None,
         "account": str(account.public_id) if account is not None else None,
         "bytes": response.content_length,
+        # The client's address as the gateway saw it (from a trusted proxy, app/proxy.py).
+        "client": request.remote_addr,
     }
-    ACCESS.info("%s %s %s", request.method, fields["route"], response.status_code, extra=fields)
+    ACCESS.info(
+        "%s %s %s", request.method, fields["route"] or "-", response.status_code, extra=fields
+    )
     return response
 
 
