@@ -18,7 +18,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from app import db
+from app import db, metrics
 from app.repositories import accounts as account_rows
 from app.services import identity_report, sweep
 from app.services.context import Context, Settings
@@ -92,10 +92,21 @@ def sweep_accounts(account_name: str | None, dry_run: bool) -> None:
         ctx = Context(account.id, settings, request_id=f"sweep-{int(time.time())}",
                       database=db.get_db())  # fmt: skip
         summary = sweep.sweep(ctx, dry_run=dry_run, progress=_progress(account.name))
+        if not dry_run:
+            _count(summary)
         if dry_run:
             for group in summary.groups:
                 click.echo(f"would merge {_group_text(group)}")
         click.echo(_summary_text(account.name, summary, dry_run))
+
+
+def _count(s: sweep.Summary) -> None:
+    """The sweep's progress in metrics (exported with the web tier's when this process shares
+    its PROMETHEUS_MULTIPROC_DIR)."""
+    metrics.SWEEP.labels("accounts").inc()
+    metrics.SWEEP.labels("profiles_scanned").inc(s.scanned)
+    metrics.SWEEP.labels("groups_found").inc(len(s.groups))
+    metrics.SWEEP.labels("merges").inc(s.merges)
 
 
 def _group_text(group: Any) -> str:

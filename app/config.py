@@ -118,6 +118,15 @@ def _log_level(raw: str) -> str:
     return level
 
 
+def _bool(raw: str) -> bool:
+    value = raw.lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise ValueError("expected true or false (1/0, yes/no, on/off)")
+
+
 def _file(raw: str) -> str:
     if not os.path.isfile(raw):
         raise ValueError("no such file")
@@ -157,6 +166,8 @@ SETTINGS: dict[str, tuple[Parser, Any]] = {
     "LOG_LEVEL": (_log_level, "INFO"),
     # `json`: one JSON object a line (app/logs.py); `text`: a plain line for local work.
     "LOG_FORMAT": (_one_of("json", "text"), "json"),
+    # Prometheus metrics at /metrics (app/metrics.py); keep the path private at the gateway.
+    "METRICS_ENABLED": (_bool, True),
     # Rate limits per account and API, in flask-limiter's syntax ("120 per minute", "10/second").
     "RATE_LIMIT_CUSTOMERS_API": (_rate_limit, "120 per minute"),
     "RATE_LIMIT_PARTNER_API": (_rate_limit, "120 per minute"),

@@ -23,7 +23,7 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 
 from flask import Flask, current_app, g
 
-from app import exceptions
+from app import exceptions, metrics
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -162,15 +162,18 @@ class Database:
         with translate_db_errors(self.config, request_id), self.connection() as conn:
             for attempt in range(1, attempts + 1):
                 try:
-                    with conn.pipeline(), conn.transaction():
+                    with metrics.until_commit(), conn.pipeline(), conn.transaction():
                         return work(conn)
                 except RETRYABLE as exc:
                     if not retryable(exc):
+                        metrics.DB_ERRORS.labels("conflict").inc()
                         raise conflict(exc) from exc
                     if attempt == attempts:
+                        metrics.DB_ERRORS.labels("conflict").inc()
                         raise exceptions.Conflict(
                             "Concurrent writes kept conflicting; retry."
                         ) from exc
+                    metrics.DB_RETRIES.labels(type(exc).__name__).inc()
                     log.info(
                         "retrying transaction after %s (attempt %d)", type(exc).__name__, attempt
                     )
@@ -219,7 +222,9 @@ def translate_db_errors(config: Mapping[str, Any], request_id: str | None) -> It
     except (PoolTimeout, psycopg.OperationalError) as exc:
         sqlstate = getattr(exc, "sqlstate", None) or ""
         if sqlstate == QUERY_CANCELED or sqlstate.startswith(PROGRAM_LIMIT_CLASS):
+            metrics.DB_ERRORS.labels("aborted").inc()
             raise _aborted(exc, sqlstate, config, request_id) from exc
+        metrics.DB_ERRORS.labels("unavailable").inc()
         log.warning("database unavailable: %s", exc)
         retry_after = str(config["RETRY_AFTER_SECONDS"])
         raise exceptions.ServiceUnavailable(headers={"Retry-After": retry_after}) from exc

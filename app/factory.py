@@ -21,7 +21,7 @@ from app import (
     proxy,
     request_id,
 )
-from app.api import http, idempotency
+from app.api import http, idempotency, metrics
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
@@ -34,6 +34,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.config["API_SPEC_OPTIONS"] = {"security": auth.SECURITY}
     # Logs on stderr (JSON unless LOG_FORMAT=text); its request line is written last of all.
     logs.init_app(app)
+    # Prometheus counters per request and /metrics (unless METRICS_ENABLED is off).
+    metrics.init_app(app)
     # A read timeout on every request's socket: a stalled upload ends in a 408.
     body.init_app(app)
     # X-Forwarded-For/-Proto/-Host believed only from FORWARDED_ALLOW_IPS (werkzeug's ProxyFix).

@@ -92,15 +92,46 @@ except SystemExit as _exc:  # app.config.ConfigError
 # the route template rather than the path and its query (app/logs.py).
 accesslog = None
 
+
+def _metrics_folder(config) -> None:
+    """Prometheus multiprocess mode: every worker writes its values into one folder, which a
+    scrape adds up. Set before the workers start (they inherit it); emptied of an earlier
+    run's files."""
+    name = "METRICS_ENABLED"
+    enabled = config.from_environ({name: os.environ.get(name, "")}).get(name, True)
+    if not enabled:
+        return
+    folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR", "").strip()
+    if not folder:
+        import tempfile
+
+        folder = tempfile.mkdtemp(prefix="contact-ingest-metrics-")
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = folder
+    os.makedirs(folder, exist_ok=True)
+    for entry in os.scandir(folder):
+        if entry.name.endswith(".db"):
+            os.unlink(entry.path)
+
+
+def child_exit(server, worker) -> None:
+    """A worker's live gauges (the pool's) stop counting when it exits."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)
+
+
 # No runtime control socket (gunicorn >= 25.1; older versions ignore the name): nothing to
 # manage at runtime, and no socket file in $XDG_RUNTIME_DIR or the home directory.
 control_socket_disable = True
 
 
 def on_starting(server) -> None:
-    """In the master, once: in-memory rate-limit counts would be per worker."""
+    """In the master, once: metrics in multiprocess mode; a warning if rate limits would count
+    per worker."""
     from app import config
 
+    _metrics_folder(config)
     name = "RATELIMIT_STORAGE_URI"
     storage = config.from_environ({name: os.environ.get(name, "")}).get(
         name, config.SETTINGS[name][1]

@@ -14,6 +14,7 @@ from typing import Any
 
 import psycopg
 
+from app import metrics
 from app.identity import Explanation
 from app.repositories import customers
 from app.repositories.customers import Customer
@@ -58,7 +59,8 @@ def preview_merge(
 ) -> MergePreview:
     """What ``merge_customers`` would do, with nothing written."""
     manual = merges.plan_manual(conn, ctx, survivor_id, customer_ids)
-    with conn.transaction(force_rollback=True):  # a savepoint: the merge is undone
+    # A savepoint: the merge is undone, and counts in no metric.
+    with metrics.discarded(), conn.transaction(force_rollback=True):
         survivor = merges.apply(conn, ctx, manual.planned)
         [customer] = customers.load_customers(conn, ctx.account_id, [survivor])
     plan, facts = manual.planned.plan, manual.planned.facts

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import psycopg
 
-from app import db, exceptions, identity, text
+from app import db, exceptions, identity, metrics, text
 from app.identity import Match, MergePlan, Rule
 from app.repositories import distinct_profiles, unmerges, writes
 from app.repositories import merges as repo
@@ -145,6 +145,8 @@ def apply_many(
     writes.apply(conn, account_id, writes.Changes(profiles=profile_writes))
     repo.consolidate_survivors(conn, account_id, consolidated)
     repo.absorb(conn, account_id, absorbed, ctx.request_id)
+    rules = [m.rule for m in absorbed]
+    metrics.on_commit(lambda: [metrics.MERGES.labels(rule).inc() for rule in rules])
     return [one.plan.survivor for one in planned]
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import psycopg
 
-from app import db, exceptions
+from app import db, exceptions, metrics
 from app.identity import Identifier, Kind
 from app.repositories import customers, distinct_profiles, identifiers, profiles, tags, writes
 from app.repositories import merges as merge_rows
@@ -82,6 +82,7 @@ def unmerge_customer(
     if not recorded:
         raise db.ConcurrentChange("the merge was undone meanwhile")
     distinct_profiles.remember(conn, account_id, person, merged_id, ctx.request_id)
+    metrics.on_commit(metrics.UNMERGES.inc)
     survivor, restored = customers.load_customers(conn, account_id, [person, merged_id])
     return Unmerged(survivor, restored)
 

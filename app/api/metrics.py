@@ -1,0 +1,45 @@
+"""``/metrics`` for Prometheus, and the per-request figures behind it (app/metrics.py).
+
+No API key: keep the path private at the gateway (README, "Metrics"). ``METRICS_ENABLED=false``
+registers nothing: no route, no hook.
+"""
+
+from __future__ import annotations
+
+import time
+
+from flask import Flask, Response, g, request
+
+from app import metrics
+from app.db import get_db
+
+POOL_REFRESH_SECONDS = 1.0
+
+
+def _count(response: Response, refresh_pool: metrics.Every) -> Response:
+    rule = request.url_rule
+    route = rule.rule if rule is not None else "unmatched"
+    status = response.status_code
+    metrics.REQUESTS.labels(request.method, route, str(status)).inc()
+    started = g.get("started")
+    if started is not None:
+        metrics.LATENCY.labels(request.method, route).observe(time.perf_counter() - started)
+    if status == 429:
+        metrics.RATE_LIMITED.labels(route).inc()
+    if refresh_pool():  # each worker's pool figures, at most once a second
+        metrics.pool(get_db().stats())
+    return response
+
+
+def _scrape() -> Response:
+    body, content_type = metrics.exposition(lambda: metrics.pool(get_db().stats()))
+    return Response(body, content_type=content_type)
+
+
+def init_app(app: Flask) -> None:
+    """Call after ``logs.init_app`` (its first hook notes when the request started)."""
+    if not app.config["METRICS_ENABLED"]:
+        return
+    refresh_pool = metrics.Every(POOL_REFRESH_SECONDS)
+    app.after_request(lambda response: _count(response, refresh_pool))
+    app.add_url_rule("/metrics", "metrics", _scrape, methods=["GET"])
