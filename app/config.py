@@ -151,6 +151,9 @@ SETTINGS: dict[str, tuple[Parser, Any]] = {
     # pool less than this many seconds ago; 0 checks every checkout.
     "DB_POOL_CHECK_AFTER_SECONDS": (_number(float, 0), 1.0),
     "DB_RETRY_ATTEMPTS": (_number(int, 1, 100), 5),
+    # Behind PgBouncer in transaction mode: no server-side prepared statements and no session
+    # settings (the statement timeout is set per transaction instead).
+    "PGBOUNCER_TRANSACTION_MODE": (_bool, False),
     "MAX_BODY_BYTES": (_number(int, 1), 1024 * 1024),
     # Longest wait, in seconds, for the next bytes of a request body; then it is a 408.
     "BODY_READ_TIMEOUT_SECONDS": (_number(float, 0, above=True), 10.0),

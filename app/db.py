@@ -82,6 +82,10 @@ class Database:
         self._lock = threading.Lock()
         # The development database (no DATABASE_URL): it may keep migrating itself.
         self.embedded = not self.config.get("DATABASE_URL")
+        # Behind PgBouncer in transaction mode each transaction may run on another server
+        # connection: nothing may live in the session (no server-side prepared statements,
+        # no session settings).
+        self.bouncer = bool(self.config["PGBOUNCER_TRANSACTION_MODE"])
 
     def conninfo(self) -> str:
         """DATABASE_URL, or the embedded server under ``.data/`` started on demand."""
@@ -101,7 +105,10 @@ class Database:
                     min_size=self.config["DB_POOL_MIN_SIZE"],
                     max_size=self.config["DB_POOL_MAX_SIZE"],
                     timeout=self.config["DB_POOL_TIMEOUT"],
-                    kwargs={"autocommit": True},
+                    kwargs={
+                        "autocommit": True,
+                        **({"prepare_threshold": None} if self.bouncer else {}),
+                    },  # fmt: skip
                     configure=self._configure,
                     check=self._check,
                     open=False,
@@ -135,8 +142,17 @@ class Database:
         # Every int as a bigint: psycopg otherwise sends the smallest type that fits (smallint,
         # integer, bigint), and each mix of types is a prepared statement of its own.
         conn.adapters.register_dumper(int, Int8Dumper)
+        if not self.bouncer:  # else per transaction (``_timeout``)
+            conn.execute(
+                "SELECT set_config('statement_timeout', %s, false)",
+                [str(self.config["DB_STATEMENT_TIMEOUT_MS"])],
+            )
+
+    def _timeout(self, conn: psycopg.Connection) -> None:
+        """Behind PgBouncer: the statement timeout of this transaction only (pipelined with
+        the transaction's first statement, no round trip of its own)."""
         conn.execute(
-            "SELECT set_config('statement_timeout', %s, false)",
+            "SELECT set_config('statement_timeout', %s, true)",
             [str(self.config["DB_STATEMENT_TIMEOUT_MS"])],
         )
 
@@ -163,6 +179,8 @@ class Database:
             for attempt in range(1, attempts + 1):
                 try:
                     with metrics.until_commit(), conn.pipeline(), conn.transaction():
+                        if self.bouncer:
+                            self._timeout(conn)
                         return work(conn)
                 except RETRYABLE as exc:
                     if not retryable(exc):
@@ -180,9 +198,14 @@ class Database:
         raise AssertionError("unreachable")
 
     def read(self, work: Callable[[psycopg.Connection], T], request_id: str | None = None) -> T:
-        """Run a read outside an explicit transaction (autocommit), on a short checkout."""
+        """Run a read outside an explicit transaction (autocommit), on a short checkout; behind
+        PgBouncer in one transaction, which carries the statement timeout."""
         with translate_db_errors(self.config, request_id), self.connection() as conn:
-            return work(conn)
+            if not self.bouncer:
+                return work(conn)
+            with conn.pipeline(), conn.transaction():
+                self._timeout(conn)
+                return work(conn)
 
     def stats(self) -> dict[str, int]:
         """Pool counters for metrics; empty before the pool is first used."""
@@ -262,5 +285,6 @@ def fetch(work: Callable[[psycopg.Connection], T]) -> T:
 
 
 def connect(conninfo: str, **kwargs: Any) -> psycopg.Connection:
-    """A standalone autocommit connection, for CLI commands and migrations."""
-    return psycopg.connect(conninfo, autocommit=True, **kwargs)
+    """A standalone autocommit connection, for CLI commands and migrations. It prepares no
+    statement on the server (a few statements each, and safe behind PgBouncer)."""
+    return psycopg.connect(conninfo, autocommit=True, prepare_threshold=None, **kwargs)

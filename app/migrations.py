@@ -58,26 +58,30 @@ def upgrade(conn: psycopg.Connection) -> list[Migration]:
 
     ``conn`` must be in autocommit mode: each migration opens its own transaction.
     """
-    conn.execute("SELECT pg_advisory_lock(%s)", [LOCK_KEY])
-    try:
+    with conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", [LOCK_KEY])
         conn.execute(
             "CREATE TABLE IF NOT EXISTS schema_migrations ("
             " version text PRIMARY KEY, name text NOT NULL,"
             " applied_at timestamptz NOT NULL DEFAULT now())"
         )
-        done = []
-        for migration in pending(conn):
-            with conn.transaction():
-                conn.execute(migration.sql)
-                step = migration_steps.for_version(migration.version)
-                if step is not None:
-                    step(conn)
-                conn.execute(
-                    "INSERT INTO schema_migrations (version, name) VALUES (%s, %s)",
-                    [migration.version, migration.name],
-                )
-            log.info("applied migration %s_%s", migration.version, migration.name)
-            done.append(migration)
-        return done
-    finally:
-        conn.execute("SELECT pg_advisory_unlock(%s)", [LOCK_KEY])
+    done = []
+    for migration in pending(conn):
+        # Each migration in a transaction holding the lock, looked for again under it: another
+        # replica starting at the same time may have applied it meanwhile. Transaction-scoped,
+        # so that it holds behind PgBouncer in transaction mode too.
+        with conn.transaction():
+            conn.execute("SELECT pg_advisory_xact_lock(%s)", [LOCK_KEY])
+            if migration.version in applied(conn):
+                continue
+            conn.execute(migration.sql)
+            step = migration_steps.for_version(migration.version)
+            if step is not None:
+                step(conn)
+            conn.execute(
+                "INSERT INTO schema_migrations (version, name) VALUES (%s, %s)",
+                [migration.version, migration.name],
+            )
+        log.info("applied migration %s_%s", migration.version, migration.name)
+        done.append(migration)
+    return done
