@@ -8,6 +8,7 @@ import json
 import os
 import posixpath
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -179,10 +180,109 @@ def test_dockerfile_entrypoint_is_the_entrypoint_script():
     assert copied()["deploy/entrypoint.sh"] == target[0]
 
 
-def test_dockerfile_puts_the_gunicorn_conf_beside_the_entrypoint_and_the_app():
-    # The entrypoint runs gunicorn -c with the file beside it; `python -m app.serve` looks for
-    # deploy/gunicorn.conf.py beside the app package, as in a checkout.
+def test_dockerfile_puts_the_gunicorn_conf_beside_the_entrypoint():
     placed = copied()
     conf = placed["deploy/gunicorn.conf.py"]
     assert posixpath.dirname(conf) == posixpath.dirname(placed["deploy/entrypoint.sh"])
-    assert conf == posixpath.join(posixpath.dirname(placed["app"]), "deploy", "gunicorn.conf.py")
+
+
+def stages() -> list[list[tuple[str, str]]]:
+    """The Dockerfile's instructions, per build stage."""
+    found: list[list[tuple[str, str]]] = []
+    for word, rest in instructions():
+        if word == "FROM":
+            found.append([])
+        found[-1].append((word, rest))
+    return found
+
+
+def test_dockerfile_builds_wheels_then_installs_only_them_in_a_slim_runtime():
+    build, runtime = stages()
+    base = build[0][1].split()[0]
+    assert re.fullmatch(r"python:\d+\.\d+\.\d+-slim-\w+(@sha256:[0-9a-f]{64})?", base), base
+    assert runtime[0] == ("FROM", base)  # the same pinned base, without the build stage
+    assert ("RUN", BUILD_WHEELS) in build
+    runtime_text = " ".join(rest for _, rest in runtime)
+    assert "--from=build /wheels /wheels" in runtime_text
+    assert INSTALL_WHEELS in runtime_text
+    # No compilers or build tools in the runtime, and no source tree: the app is the wheel.
+    for tool in ("apt-get", "gcc", "build-essential", "COPY app", "COPY pyproject"):
+        assert tool not in " ".join(f"{w} {r}" for w, r in runtime), tool
+
+
+def test_dockerignore_keeps_local_state_out_of_the_build_context():
+    ignored = set((ROOT / ".dockerignore").read_text().split())
+    assert {".git", ".venv", ".data", "tests"} <= ignored
+    assert not {"app", "deploy", "pyproject.toml", "README.md"} & ignored
+
+
+# The two steps of the image, as the Dockerfile spells them (checked above).
+BUILD_WHEELS = "pip wheel --wheel-dir /wheels ."
+INSTALL_WHEELS = "pip install --no-index /wheels/*.whl"
+
+
+def test_the_images_steps_in_a_fresh_virtual_environment_serve_a_request(
+    make_database: Any, tmp_path: Path
+):
+    """What the image does, without a container engine: the build stage's wheels, installed
+    offline into a fresh virtual environment (no checkout on its path), then the entrypoint
+    run from a folder holding only deploy/, as /srv in the image, and a request through it."""
+    wheels, venv, srv = tmp_path / "wheels", tmp_path / "venv", tmp_path / "srv"
+    pip = [sys.executable, "-m", "pip", "--disable-pip-version-check"]
+    built = subprocess.run([*pip, "wheel", "--quiet", "--wheel-dir", str(wheels), "."],
+                           cwd=ROOT, capture_output=True, text=True, timeout=600)  # fmt: skip
+    assert built.returncode == 0, built.stderr
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=DEADLINE)
+    installed = subprocess.run(
+        [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "--no-index",
+         *map(str, sorted(wheels.glob("*.whl")))],
+        capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert installed.returncode == 0, installed.stderr
+    (srv / "deploy").mkdir(parents=True)
+    for name in ("entrypoint.sh", "gunicorn.conf.py"):
+        shutil.copy2(ROOT / "deploy" / name, srv / "deploy" / name)
+
+    url, port = make_database("image_steps"), free_port()
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    env.update(PATH=os.pathsep.join([str(venv / "bin"), "/usr/bin", "/bin"]), DATABASE_URL=url,
+               PORT=str(port), WEB_CONCURRENCY="1", XDG_RUNTIME_DIR=str(tmp_path))  # fmt: skip
+    with (tmp_path / "out.log").open("w") as out:
+        server = subprocess.Popen([str(srv / "deploy" / "entrypoint.sh")], cwd=srv, env=env,
+                                  stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+                                  start_new_session=True)  # fmt: skip
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + DEADLINE
+        while get_status(f"{base}/readyz") != 200:
+            log = (tmp_path / "out.log").read_text()
+            assert server.poll() is None, f"the entrypoint exited early:\n{log}"
+            assert time.monotonic() < deadline, f"/readyz never answered 200:\n{log}"
+            time.sleep(0.2)
+        created = subprocess.run(
+            [str(venv / "bin" / "flask"), "--app", "app", "accounts", "create", "acme"],
+            cwd=srv, env=env, capture_output=True, text=True, timeout=DEADLINE,
+        )  # fmt: skip
+        assert created.returncode == 0, created.stderr
+        key = created.stdout.splitlines()[-1]
+        request = urllib.request.Request(
+            f"{base}/api/v1/partner/contacts", method="POST",
+            data=json.dumps({"email": "image@example.com", "name": "Ima Ge"}).encode(),
+            headers={"x-api-key": key, "Content-Type": "application/json"},
+        )  # fmt: skip
+        with urllib.request.urlopen(request, timeout=DEADLINE) as response:
+            assert response.status == 201
+            assert json.loads(response.read())["email"] == "image@example.com"
+        # The server ran the installed package, not the checkout.
+        where = [str(venv / "bin" / "python"), "-c", "import app; print(app.__file__)"]
+        shown = subprocess.run(where, cwd=srv, env=env, capture_output=True, text=True,
+                               timeout=DEADLINE)  # fmt: skip
+        assert shown.stdout.startswith(str(venv)), shown.stdout
+        server.send_signal(signal.SIGTERM)
+        assert server.wait(timeout=DEADLINE) == 0
+    finally:
+        if server.poll() is None:
+            server.kill()
+        server.wait(timeout=DEADLINE)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(server.pid, signal.SIGKILL)
