@@ -57,8 +57,8 @@ def formatter(fmt: str) -> logging.Formatter:
     if fmt == "text":
         return logging.Formatter(TEXT_FORMAT)
     return JsonFormatter(
-        "%(levelname)s %(name)s %(message)s %(request_id)s",
-        rename_fields={"levelname": "level", "name": "logger"},
+        "%(levelname)s %(name)s %(message)s %(request_id)s %(process)d",
+        rename_fields={"levelname": "level", "name": "logger", "process": "pid"},
         timestamp="time",
     )
 

@@ -26,7 +26,7 @@ EMAIL, PHONE, NAME = "dagny.taggart@example.net", "+1 415 555 0142", "Dagny Tagg
 OTHER_EMAIL, OTHER_NAME = "hank.rearden@example.org", "Hank Rearden"
 USER_ID = "crm-7Q2"
 WRONG_KEY = "ck_live_not-a-real-key-0123456789"
-FIELDS = {"time", "level", "logger", "message", "request_id", *logs.REQUEST_FIELDS}
+FIELDS = {"time", "level", "logger", "message", "request_id", "pid", *logs.REQUEST_FIELDS}
 
 
 def call(port: int, method: str, path: str, key: str, body: Any = None) -> tuple[int, str, Any]:
