@@ -21,7 +21,7 @@ from app import (
     proxy,
     request_id,
 )
-from app.api import http, idempotency, metrics
+from app.api import http, idempotency, metrics, spec_headers
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
@@ -55,6 +55,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     smorest = errors.Api(app)
     # Idempotency-Key on every write: claimed after the hooks above, declared in the spec.
     idempotency.init_app(app, smorest, authenticated)
+    # X-Request-Id and the rate-limit headers declared on every answer that carries them.
+    spec_headers.init_app(smorest, frozenset(blp.name for blp in authenticated))
     # Blueprints after Api.init_app, as flask-smorest requires.
     api.register_blueprints(app, smorest)
     # `flask db upgrade`, `flask accounts create`, `flask keys ...`.

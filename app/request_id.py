@@ -12,7 +12,8 @@ import uuid
 from flask import Flask, Response, g, request
 
 HEADER = "X-Request-Id"
-_ACCEPTABLE = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+PATTERN = r"^[A-Za-z0-9._:-]{1,128}$"  # a gateway's id is kept when it matches (and in the spec)
+_ACCEPTABLE = re.compile(PATTERN)
 
 
 def _assign() -> None:

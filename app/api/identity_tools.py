@@ -31,6 +31,12 @@ blp = Blueprint(
 )
 
 _PREVIEW = MergePreviewSchema()
+# The answer is one of two schemas (declared with oneOf below): each dumped here.
+_CUSTOMER = CustomerSchema()
+MERGED = (
+    "The survivor after the merge (a `Customer`). With `dryRun=true`, a `MergePreview` "
+    "instead: nothing is written."
+)
 
 
 def _preview_body(preview: identity_tools.MergePreview) -> dict:
@@ -62,12 +68,10 @@ def _preview_body(preview: identity_tools.MergePreview) -> dict:
 class CustomerMerge(MethodView):
     @blp.arguments(MergeArgsSchema, location="query")
     @blp.arguments(MergeRequestSchema, example={"customers": [542336, 542337]})
-    @blp.response(
-        200,
-        CustomerSchema,
-        description="The survivor after the merge. With `dryRun=true`, a preview instead "
-        "(schema `MergePreview`): nothing is written.",
-    )
+    @blp.response(200, description=MERGED)
+    @blp.doc(responses={"200": {"description": MERGED, "content": {"application/json": {
+        "schema": {"oneOf": [{"$ref": "#/components/schemas/Customer"},
+                             {"$ref": "#/components/schemas/MergePreview"}]}}}}})  # fmt: skip
     @error_responses(blp, *AUTHENTICATED, *WITH_BODY, 404, 409)
     def post(self, args: dict, data: dict, customer_id: int):
         """Merge customers into this one (ours)
@@ -88,7 +92,8 @@ class CustomerMerge(MethodView):
                 ctx, identity_tools.preview_merge, customer_id, data["customers"]
             )
             return jsonify(_preview_body(preview))
-        return context.write(ctx, identity_tools.merge_customers, customer_id, data["customers"])
+        merged = context.write(ctx, identity_tools.merge_customers, customer_id, data["customers"])
+        return _CUSTOMER.dump(merged)
 
 
 @blp.route("/<int:customer_id>/unmerge")

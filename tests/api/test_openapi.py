@@ -285,3 +285,53 @@ def test_source_maps_of_docs_assets_are_served_by_the_app(client):
 def test_429_and_503_responses_document_retry_after(response):
     headers = committed()["components"]["responses"][response]["headers"]
     assert headers["Retry-After"]["schema"]["type"] == "integer"
+
+
+# --- headers every answer carries, and the batch's bounds ----------------------------------
+
+
+RATE_LIMIT_HEADERS = {"X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset"}
+
+
+def rate_limited_operations(spec: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    return [op for op in operations(spec) if op[0].startswith(("/api/", "/v1/"))]
+
+
+def test_every_response_declares_its_request_id_header():
+    spec = committed()
+    missing = [(path, method, status)
+               for path, method, operation in operations(spec)
+               for status, response in operation["responses"].items()
+               if "X-Request-Id" not in resolve(spec, response).get("headers", {})]  # fmt: skip
+    assert missing == []
+    assert spec["components"]["headers"]["X-Request-Id"]["schema"]["pattern"]
+
+
+def test_every_operation_accepts_a_request_id_header():
+    spec = committed()
+    for path, method, operation in operations(spec):
+        names = {resolve(spec, p)["name"] for p in operation.get("parameters", [])}
+        assert "X-Request-Id" in names, (path, method)
+
+
+def test_rate_limited_answers_declare_the_rate_limit_headers():
+    spec = committed()
+    for path, method, operation in rate_limited_operations(spec):
+        for status, response in operation["responses"].items():
+            if str(status).startswith("2") or str(status) == "429":
+                headers = set(resolve(spec, response).get("headers", {}))
+                assert RATE_LIMIT_HEADERS <= headers, (path, method, status)
+
+
+def test_rate_limit_headers_are_what_the_server_sends(api):
+    response = api.get("/v1/customers")
+    assert response.status_code == 200
+    assert RATE_LIMIT_HEADERS <= set(response.headers.keys())
+    assert response.headers["X-Request-Id"]
+
+
+def test_the_batch_declares_its_bounds():
+    spec = committed()
+    body = spec["paths"]["/v1/customers/batch"]["put"]["requestBody"]["content"]
+    schema = body["application/json"]["schema"]
+    assert (schema["type"], schema["minItems"], schema["maxItems"]) == ("array", 1, 10)
