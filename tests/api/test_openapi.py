@@ -335,3 +335,27 @@ def test_the_batch_declares_its_bounds():
     body = spec["paths"]["/v1/customers/batch"]["put"]["requestBody"]["content"]
     schema = body["application/json"]["schema"]
     assert (schema["type"], schema["minItems"], schema["maxItems"]) == ("array", 1, 10)
+
+
+def test_search_filters_and_event_data_declare_what_the_server_checks():
+    schemas = committed()["components"]["schemas"]
+    operator = schemas["Filter"]["properties"]["operator"]
+    assert set(operator["enum"]) == {"=", "!=", ">", "<", ">=", "<=", "~", "!~"}
+    kinds = schemas["Filter"]["properties"]["value"]["oneOf"]
+    assert [k["type"] for k in kinds] == ["string", "integer", "array"]
+    assert kinds[0]["maxLength"] == 255 and (kinds[2]["minItems"], kinds[2]["maxItems"]) == (1, 20)
+    values = schemas["EventCreate"]["properties"]["data"]["additionalProperties"]
+    assert [v["type"] for v in values["oneOf"]] == ["string", "number", "boolean"]
+    assert schemas["EventCreate"]["properties"]["name"]["maxLength"] == 255
+
+
+@pytest.mark.parametrize("operator", ["like", "==", "in"])
+def test_an_operator_outside_the_declared_enum_is_refused(api, operator):
+    body = {"filter": [{"field": "customers.name", "operator": operator, "value": "Ann"}]}
+    assert api.post("/v1/customers/search", json=body).status_code == 422
+
+
+def test_event_data_values_outside_the_declared_kinds_are_refused(api):
+    customer = api.post("/v1/customers", json={"name": "Ann"}).get_json()["id"]
+    body = {"customer": customer, "name": "order", "data": {"items": [1, 2]}}
+    assert api.post("/v1/events", json=body).status_code == 422

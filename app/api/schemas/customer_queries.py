@@ -107,13 +107,40 @@ class CustomerListArgsSchema(_Paging):
 
 class FilterSchema(BaseSchema):
     field = ma.fields.String(required=True, validate=ma.validate.OneOf(tuple(FIELDS)))
-    operator = ma.fields.String(required=True)
+    operator = ma.fields.String(
+        required=True,
+        metadata={
+            # Every operator some field takes; which ones a field takes is checked with it.
+            "enum": sorted({op for ops in OPERATORS.values() for op in ops}),
+            "description": "`=`, `!=`, `>`, `<`, `>=`, `<=` for ids and dates; `=`, `!=`, "
+            "`~` (contains), `!~` for text and identifiers; `=` for `customers.tagsData`.",
+        },
+    )
     value = ma.fields.Raw(
         required=True,
         metadata={
             "description": f"A string of at most {bounds.MAX_FILTER_VALUE_LENGTH} characters; "
             "an integer or digit string for ids and dates; for `customers.tagsData`, a list "
-            f"of 1 to {bounds.MAX_FILTER_TAG_NAMES} `{{name}}` objects."
+            f"of 1 to {bounds.MAX_FILTER_TAG_NAMES} `{{name}}` objects.",
+            "oneOf": [
+                {"type": "string", "maxLength": bounds.MAX_FILTER_VALUE_LENGTH},
+                {"type": "integer"},
+                {
+                    "type": "array",
+                    "minItems": 1,
+                    "maxItems": bounds.MAX_FILTER_TAG_NAMES,
+                    "items": {
+                        "type": "object",
+                        "properties": {
+                            "name": {
+                                "type": "string",
+                                "maxLength": bounds.MAX_FILTER_VALUE_LENGTH,
+                            }
+                        },
+                        "required": ["name"],
+                    },
+                },
+            ],
         },
     )
 

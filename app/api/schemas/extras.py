@@ -45,7 +45,10 @@ class EventCreateSchema(BaseSchema):
     name = ma.fields.String(required=True, validate=NAME)
     data = Object(
         keys=ma.fields.String(validate=NAME),
-        values=ma.fields.Raw(allow_none=True),
+        values=ma.fields.Raw(
+            allow_none=True,
+            metadata={"oneOf": [{"type": "string"}, {"type": "number"}, {"type": "boolean"}]},
+        ),
         load_default=dict,
         validate=_scalars_only,
         metadata={"description": "Flat key/values; values are strings, numbers or booleans."},
