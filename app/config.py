@@ -190,6 +190,17 @@ SETTINGS: dict[str, tuple[Parser, Any]] = {
 }
 
 
+def port(environ: Mapping[str, str] | None = None) -> int:
+    """``PORT`` of `make run`'s server, checked as the gunicorn settings file checks it."""
+    raw = (os.environ if environ is None else environ).get("PORT", "").strip()
+    if not raw:
+        return 8000
+    try:
+        return _number(int, 1, 65535)(raw)
+    except ValueError as exc:
+        raise ConfigError("PORT", raw, str(exc)) from None
+
+
 def defaults() -> dict[str, Any]:
     """Fixed Flask and flask-smorest settings plus the defaults of our own."""
     config: dict[str, Any] = {name: default for name, (_, default) in SETTINGS.items()}

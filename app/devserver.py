@@ -15,7 +15,7 @@ from pathlib import Path
 
 from werkzeug.serving import WSGIRequestHandler, run_simple
 
-from app import create_app, db, embedded_pg
+from app import config, create_app, db, embedded_pg
 
 DEV_ACCOUNT = "dev"
 SAMPLE = '{"email": "alex.johnson@example.com", "name": "Alex Johnson", "external_id": "cust_001"}'
@@ -92,7 +92,7 @@ def main() -> int:
     signal.signal(signal.SIGTERM, _interrupt)
     signal.signal(signal.SIGINT, signal.default_int_handler)
     host = os.environ.get("HOST", "127.0.0.1")
-    port = int(os.environ.get("PORT", "8000"))
+    port = config.port()
     server = None
     url = os.environ.get("DATABASE_URL", "").strip()
     described = "DATABASE_URL"

@@ -80,6 +80,17 @@ def test_a_malformed_setting_stops_the_servers_before_they_start(name, value, wh
     assert why in line
 
 
+@pytest.mark.parametrize("value", ["http", "0", "70000"])
+def test_a_malformed_port_stops_make_runs_server_in_one_line(value, database_url):
+    ran = run([sys.executable, "-m", "app.devserver"], DATABASE_URL=database_url, PORT=value)
+    assert ran.returncode != 0
+    [line] = ran.stderr.splitlines()
+    assert line == (
+        f"Environment variable PORT={value!r} is not valid: expected a whole number, "
+        "from 1 to 65535"
+    )
+
+
 def test_a_pool_smaller_than_its_minimum_is_refused():
     with pytest.raises(config.ConfigError, match="DB_POOL_MIN_SIZE='20'.*more than DB_POOL_MAX"):
         config.from_environ({"DB_POOL_MIN_SIZE": "20"})
