@@ -55,6 +55,10 @@ MALFORMED = [
     ("LOG_LEVEL", "chatty", "one of DEBUG"),
     ("CUSTOM_ATTRIBUTES", "lenient", "one of infer, strict"),
     ("PLACEHOLDERS_FILE", "/nonexistent/placeholders.json", "no such file"),
+    ("METRICS_ENABLED", "maybe", "expected true or false"),
+    ("PGBOUNCER_TRANSACTION_MODE", "2", "expected true or false"),
+    ("FORWARDED_ALLOW_IPS", "the-gateway", "not an address or network"),
+    ("LOG_FORMAT", "xml", "one of json, text"),
 ]
 
 
