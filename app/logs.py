@@ -17,7 +17,7 @@ import logging
 import sys
 import time
 
-from pythonjsonlogger.json import JsonFormatter
+from pythonjsonlogger.orjson import OrjsonFormatter
 
 from flask import Flask, Response, g, has_request_context, request
 
@@ -56,7 +56,7 @@ class RequestIdFilter(logging.Filter):
 def formatter(fmt: str) -> logging.Formatter:
     if fmt == "text":
         return logging.Formatter(TEXT_FORMAT)
-    return JsonFormatter(
+    return OrjsonFormatter(
         "%(levelname)s %(name)s %(message)s %(request_id)s %(process)d",
         rename_fields={"levelname": "level", "name": "logger", "process": "pid"},
         timestamp="time",
