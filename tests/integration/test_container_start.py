@@ -10,7 +10,6 @@ import posixpath
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -24,17 +23,12 @@ import psycopg
 import pytest
 
 from app import migrations
+from tests.support.servers import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 ENTRYPOINT = ROOT / "deploy" / "entrypoint.sh"
 DOCKERFILE = ROOT / "Dockerfile"
 DEADLINE = 60  # seconds, overall, for anything we wait on
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def start_env(**overrides: str) -> dict[str, str]:
@@ -91,18 +85,14 @@ def last(instruction: str) -> str:
     return found[-1]
 
 
-@pytest.fixture
-def started(make_database: Any, tmp_path: Path) -> Iterator[tuple[subprocess.Popen, str, str]]:
-    url = make_database("container_start")
-    port = free_port()
-    # XDG_RUNTIME_DIR: gunicorn's control socket goes there, not into the shared home directory.
-    env = start_env(
-        DATABASE_URL=url, PORT=str(port), WEB_CONCURRENCY="1", XDG_RUNTIME_DIR=str(tmp_path)
-    )
-    with (tmp_path / "out.log").open("w") as out:
+@contextlib.contextmanager
+def entrypoint(command: list[str], cwd: Path, env: dict[str, str], log: Path
+               ) -> Iterator[subprocess.Popen]:  # fmt: skip
+    """The entrypoint running, its output in ``log``; it and its workers killed at the end."""
+    with log.open("w") as out:
         process = subprocess.Popen(
-            [str(ENTRYPOINT)],
-            cwd=ROOT,
+            command,
+            cwd=cwd,
             env=env,
             stdin=subprocess.DEVNULL,
             stdout=out,
@@ -110,7 +100,7 @@ def started(make_database: Any, tmp_path: Path) -> Iterator[tuple[subprocess.Pop
             start_new_session=True,  # its own process group, so no worker outlives the test
         )
     try:
-        yield process, url, f"http://127.0.0.1:{port}"
+        yield process
     finally:
         if process.poll() is None:
             process.kill()
@@ -119,14 +109,32 @@ def started(make_database: Any, tmp_path: Path) -> Iterator[tuple[subprocess.Pop
             os.killpg(process.pid, signal.SIGKILL)
 
 
-def test_entrypoint_migrates_then_serves_until_sigterm(started, tmp_path):
-    process, url, base = started
+def wait_until_ready(process: subprocess.Popen, base: str, log: Path) -> None:
+    """Until /readyz answers 200 (migrations applied, database reachable)."""
     deadline = time.monotonic() + DEADLINE
     while (status := get_status(f"{base}/readyz")) != 200:
-        log = (tmp_path / "out.log").read_text()
-        assert process.poll() is None, f"the entrypoint exited early:\n{log}"
-        assert time.monotonic() < deadline, f"/readyz never answered 200 (last {status}):\n{log}"
+        assert process.poll() is None, f"the entrypoint exited early:\n{log.read_text()}"
+        assert time.monotonic() < deadline, (
+            f"/readyz never answered 200 (last {status}):\n{log.read_text()}"
+        )
         time.sleep(0.1)
+
+
+@pytest.fixture
+def started(make_database: Any, tmp_path: Path) -> Iterator[tuple[subprocess.Popen, str, str]]:
+    url = make_database("container_start")
+    port = free_port()
+    # XDG_RUNTIME_DIR: gunicorn's control socket goes there, not into the shared home directory.
+    env = start_env(
+        DATABASE_URL=url, PORT=str(port), WEB_CONCURRENCY="1", XDG_RUNTIME_DIR=str(tmp_path)
+    )
+    with entrypoint([str(ENTRYPOINT)], ROOT, env, tmp_path / "out.log") as process:
+        yield process, url, f"http://127.0.0.1:{port}"
+
+
+def test_entrypoint_migrates_then_serves_until_sigterm(started, tmp_path):
+    process, url, base = started
+    wait_until_ready(process, base, tmp_path / "out.log")
 
     with psycopg.connect(url) as conn:
         assert migrations.pending(conn) == []
@@ -247,18 +255,10 @@ def test_the_images_steps_in_a_fresh_virtual_environment_serve_a_request(
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
     env.update(PATH=os.pathsep.join([str(venv / "bin"), "/usr/bin", "/bin"]), DATABASE_URL=url,
                PORT=str(port), WEB_CONCURRENCY="1", XDG_RUNTIME_DIR=str(tmp_path))  # fmt: skip
-    with (tmp_path / "out.log").open("w") as out:
-        server = subprocess.Popen([str(srv / "deploy" / "entrypoint.sh")], cwd=srv, env=env,
-                                  stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-                                  start_new_session=True)  # fmt: skip
-    try:
+    command, log = [str(srv / "deploy" / "entrypoint.sh")], tmp_path / "out.log"
+    with entrypoint(command, srv, env, log) as server:
         base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + DEADLINE
-        while get_status(f"{base}/readyz") != 200:
-            log = (tmp_path / "out.log").read_text()
-            assert server.poll() is None, f"the entrypoint exited early:\n{log}"
-            assert time.monotonic() < deadline, f"/readyz never answered 200:\n{log}"
-            time.sleep(0.2)
+        wait_until_ready(server, base, log)
         created = subprocess.run(
             [str(venv / "bin" / "flask"), "--app", "app", "accounts", "create", "acme"],
             cwd=srv, env=env, capture_output=True, text=True, timeout=DEADLINE,
@@ -280,9 +280,3 @@ def test_the_images_steps_in_a_fresh_virtual_environment_serve_a_request(
         assert shown.stdout.startswith(str(venv)), shown.stdout
         server.send_signal(signal.SIGTERM)
         assert server.wait(timeout=DEADLINE) == 0
-    finally:
-        if server.poll() is None:
-            server.kill()
-        server.wait(timeout=DEADLINE)
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(server.pid, signal.SIGKILL)

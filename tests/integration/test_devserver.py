@@ -19,17 +19,12 @@ import pytest
 
 from app import devserver
 from tests.support.output import Lines
+from tests.support.servers import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 DEADLINE = 60  # seconds, overall, for anything we wait on
 BASE = "http://127.0.0.1:8123"
 KEY = "ck_0123456789abcdefghijklmnopqrstuvwxyzABCDEFG"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def wait_for_port(port: int, process: subprocess.Popen, deadline: float) -> None:

@@ -28,6 +28,7 @@ import pytest
 from app import create_app, migrations
 from tests.support import accounts
 from tests.support.output import Lines
+from tests.support.servers import free_port
 
 # Timing matters here (signals, stalled uploads): run with the machine to itself.
 pytestmark = pytest.mark.alone
@@ -51,12 +52,6 @@ OWN = (
     "GUNICORN_CMD_ARGS",
     *[name for name in os.environ if name.startswith("GUNICORN_")],
 )
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def environment(**settings: str) -> dict[str, str]:
