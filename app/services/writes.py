@@ -28,9 +28,10 @@ from app.identity import Identifier, Kind
 from app.repositories import identifiers as identifier_rows
 from app.repositories import profiles, tags, writes
 from app.repositories.profiles import ProfileWrite
-from app.repositories.resolution import Held, Lookup, lookup
+from app.repositories.resolution import Held, Lookup
 from app.services import custom_data, merges, resolution
 from app.services.context import Context
+from app.services.write_lookup import decide, look_for
 
 T = TypeVar("T")
 # A merge makes the write's people one; looking again finds just the survivor. A bound all the
@@ -105,12 +106,9 @@ def apply(
     writes. ``read_after(conn, ids)`` reads back the writes whose person a later write names
     again (the batch answers those as they were right after them).
 
-    Profile rows are waited for only in the first lookup, all at once in id order. Every
-    later lock (a second look after rows changed meanwhile, after a merge or a flush, a
-    candidate that appeared only now) may lie below rows already held, so it does not wait:
-    a row another transaction holds fails at once (``LockNotAvailable``) and the transaction
-    starts over, its locks released. A transaction that waits only while it holds no profile
-    row closes no cycle.
+    Only the first lookup waits for profile rows; later ones never do
+    (``app/services/write_lookup.py``): a transaction that waits only while it holds no
+    profile row closes no cycle.
     """
     account_id = ctx.account_id
     identifier_rows.lock_identifiers(conn, account_id, [i for w in items for i in w.present])
@@ -121,7 +119,7 @@ def apply(
         [w.prefix for w in items],
         infer=ctx.settings.infer_attributes,
     )
-    look = _look(conn, ctx, items)
+    look = look_for(conn, ctx, items)
     missing = [w.named for w in items if w.named is not None and w.named not in look.named]
     if missing:
         raise merges.not_found(missing)
@@ -147,11 +145,11 @@ def apply(
         pending = _Round()
 
     for i, w in enumerate(items):
-        found, matched = _decide(conn, ctx, look, w)
+        found, matched = decide(conn, ctx, look, w)
         if len(matched) > 1 or pending.interferes(found, w.present):
             flush()
-            look = _look(conn, ctx, items[i:], wait=False)
-            found, matched = _decide(conn, ctx, look, w)
+            look = look_for(conn, ctx, items[i:], wait=False)
+            found, matched = decide(conn, ctx, look, w)
         if found.named is not None:  # earlier writes whose person this one names (before it
             # merges anyone): they are answered as they left their person
             named_again.update(
@@ -164,8 +162,8 @@ def apply(
                 break
             survivor = merges.apply(conn, ctx, merges.plan(conn, ctx, matched))
             merged_into.update((m.profile_id, survivor) for m in matched)
-            look = _look(conn, ctx, items[i:], wait=False)
-            found, matched = _decide(conn, ctx, look, w, compared=(found.name, found.names))
+            look = look_for(conn, ctx, items[i:], wait=False)
+            found, matched = decide(conn, ctx, look, w, compared=(found.name, found.names))
         else:
             raise db.ConcurrentChange("the people of a write kept changing")
         if matched:
@@ -198,78 +196,6 @@ def _creates(ctx: Context, look: Lookup, items: Sequence[Write]) -> int:
             found = resolution.evidence(look, ctx.account_id, ctx.settings, w.present, w.name, None)
             count += not found.candidates
     return count
-
-
-def _look(
-    conn: psycopg.Connection, ctx: Context, items: Sequence[Write], *, wait: bool = True
-) -> Lookup:
-    """The lookup for these writes, with every profile they may touch row-locked (without
-    ``wait``, a row another transaction holds restarts the transaction instead).
-
-    Without phones one locked statement finds them all. Phone holders are locked only when
-    their names make them plausible, so writes with phones look first without locking, then
-    lock every candidate of every write in one id-ordered statement. A locked row that changed
-    while we waited is looked at again (its identifiers may have changed with it), without
-    waiting.
-    """
-    account_id, settings = ctx.account_id, ctx.settings
-    named = [w.named for w in items if w.named is not None and 0 < w.named <= merges.MAX_ID]
-    wanted = [i for w in items for i in w.present]
-    extra: set[int] = set()
-    if any(i.kind is Kind.PHONE and i.norm for i in wanted):
-        first = lookup(conn, account_id, named=named, identifiers=wanted, lock=False)
-        for w in items:
-            extra |= resolution.evidence(
-                first, account_id, settings, w.present, w.name, w.named
-            ).candidates
-    describe = any(w.identifiers for w in items)  # a null clears: it needs the rows too
-    look = lookup(
-        conn, account_id, named=named, identifiers=wanted, extra=extra, describe=describe, wait=wait
-    )
-    if not all(p.fresh for p in look.profiles.values()):
-        # A row changed while its lock was awaited (a merge moved identifiers to it or from
-        # it): the writes may touch other profiles now, anywhere in the id order. Look again,
-        # without waiting (see ``apply``).
-        look = lookup(
-            conn,
-            account_id,
-            named=named,
-            identifiers=wanted,
-            extra=extra,
-            describe=describe,
-            wait=False,
-        )
-        if not all(p.fresh for p in look.profiles.values()):
-            raise db.ConcurrentChange("profiles kept changing while being locked")
-    expected = set(look.named.values()) | extra
-    if not all(p.live for p in look.profiles.values()) or not expected <= set(look.profiles):
-        raise db.ConcurrentChange("a profile was merged or erased meanwhile")
-    return look
-
-
-def _decide(
-    conn: psycopg.Connection,
-    ctx: Context,
-    look: Lookup,
-    w: Write,
-    compared: tuple[str | None, tuple[str, ...]] | None = None,
-) -> tuple[resolution.Evidence, list]:
-    """The evidence for ``w`` and the profiles the rules match; a plausible candidate that
-    appeared only now (a phone holder renamed by an earlier write) is locked first.
-    ``compared``: the names to compare for a write without one (after it merged people)."""
-    found = resolution.evidence(
-        look, ctx.account_id, ctx.settings, w.present, w.name, w.named, compared
-    )
-    unlocked = found.candidates - set(look.profiles)
-    if unlocked:
-        extra = lookup(conn, ctx.account_id, extra=unlocked, wait=False)
-        found_now = extra.profiles.values()
-        if not all(p.live and p.fresh for p in found_now) or unlocked - set(extra.profiles):
-            raise db.ConcurrentChange("a profile was merged or erased meanwhile")
-        look.profiles.update(extra.profiles)
-    if not found.candidates:
-        return found, []
-    return found, resolution.matches(look, ctx.settings, w.present, found)
 
 
 def _plan(
