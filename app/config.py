@@ -6,18 +6,30 @@ configuration table and the code cannot drift apart silently.
 
 from __future__ import annotations
 
+import math
 import os
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
+
+_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
+# Passwords in URLs (user:password@) and libpq strings (password=...) are never printed.
+_SECRETS = re.compile(r"(?<=://)([^/@:]*):[^/@]*@|(?<=password=)\S+", re.IGNORECASE)
+
+
+def shown(raw: str) -> str:
+    """``raw`` with any password in it replaced by ``***``."""
+    return _SECRETS.sub(lambda m: f"{m[1]}:***@" if m[1] is not None else "***", raw)
 
 
 class ConfigError(SystemExit):
     """A malformed setting: the process stops with this one line, never a traceback and never
     a late failure on the first request (uncaught, Python prints it to stderr, exit status 1).
+    A password in the value is not printed.
     """
 
     def __init__(self, name: str, raw: str, expected: str) -> None:
-        super().__init__(f"Environment variable {name}={raw!r} is not valid: {expected}")
+        super().__init__(f"Environment variable {name}={shown(raw)!r} is not valid: {expected}")
         self.name = name
 
     def __str__(self) -> str:
@@ -50,7 +62,12 @@ def _number(kind: type, least: float, most: float | None = None, *, above: bool 
             value = kind(raw)
         except ValueError:
             raise ValueError(f"expected {words}, {bound}") from None
-        if value < least or (above and value == least) or (most is not None and value > most):
+        if (
+            not math.isfinite(value)
+            or value < least
+            or (above and value == least)
+            or (most is not None and value > most)
+        ):
             raise ValueError(f"expected {words}, {bound}")
         return value
 
@@ -61,8 +78,8 @@ def _postgres_url(raw: str) -> str:
     """A libpq connection string or ``postgresql://`` URL that libpq can parse."""
     from psycopg import conninfo
 
-    scheme = raw.split("://", 1)[0].lower() if "://" in raw else None
-    if scheme is not None and scheme not in ("postgresql", "postgres"):
+    scheme = _SCHEME.match(raw)
+    if scheme is not None and scheme[1].lower() not in ("postgresql", "postgres"):
         raise ValueError("expected a postgresql:// URL or a libpq connection string")
     try:
         params = conninfo.conninfo_to_dict(raw)
@@ -86,16 +103,16 @@ def _rate_limit(raw: str) -> str:
     return raw
 
 
-def _storage_uri(raw: str) -> str:
-    from limits.storage import SCHEMES
+# limits' storages whose client this project installs (redis): others fail at the first request.
+STORAGE_SCHEMES = ("memory", "redis", "rediss", "redis+unix", "redis+sentinel", "redis+cluster")
 
-    scheme = raw.split("://", 1)[0] if "://" in raw else ""
-    if scheme not in SCHEMES or scheme.startswith("async+"):
-        known = ", ".join(
-            s for s in ("memory", "redis", "rediss", "redis+sentinel") if s in SCHEMES
-        )
+
+def _storage_uri(raw: str) -> str:
+    scheme = _SCHEME.match(raw)
+    if scheme is None or scheme[1] not in STORAGE_SCHEMES:
         raise ValueError(
-            f"expected a storage URI such as memory:// or redis://host:6379/0 ({known}, …)"
+            "expected a storage URI such as memory:// or redis://host:6379/0 "
+            f"({', '.join(STORAGE_SCHEMES)})"
         )
     return raw
 

@@ -1,7 +1,8 @@
 """Versioned SQL migrations: applied in order, one transaction each, recorded in a table.
 
-A session-level advisory lock serializes runners, so replicas starting at once never race:
-the second one waits, then finds nothing left to apply.
+A transaction-scoped advisory lock, taken by each migration's transaction, serializes runners,
+so replicas starting at once never race: the second one waits, then finds the migration
+applied (and it holds behind PgBouncer in transaction mode).
 """
 
 from __future__ import annotations

@@ -20,15 +20,16 @@ Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 def parse(raw: str) -> tuple[Network, ...] | None:
-    """``*`` (``None``: every peer) or a comma-separated list of addresses and networks."""
-    if raw.strip() == "*":
+    """``*`` (``None``: every peer) or a comma-separated list of addresses and networks, read
+    as gunicorn reads the same variable (a ``*`` anywhere trusts every peer; a network with
+    host bits set is refused)."""
+    parts = [p.strip() for p in raw.split(",") if p.strip()]
+    if "*" in parts:
         return None
     networks = []
-    for part in (p.strip() for p in raw.split(",")):
-        if not part:
-            continue
+    for part in parts:
         try:
-            networks.append(ipaddress.ip_network(part, strict=False))
+            networks.append(ipaddress.ip_network(part))
         except ValueError:
             raise ValueError(
                 f"{part!r} is not an address or network; expected '*' or a comma-separated "

@@ -103,10 +103,13 @@ def _metrics_folder(config) -> None:
         return
     folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR", "").strip()
     if not folder:
+        import atexit
+        import shutil
         import tempfile
 
         folder = tempfile.mkdtemp(prefix="contact-ingest-metrics-")
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = folder
+        atexit.register(shutil.rmtree, folder, True)  # ours: gone with the master
     os.makedirs(folder, exist_ok=True)
     for entry in os.scandir(folder):
         if entry.name.endswith(".db"):

@@ -14,16 +14,20 @@ from app import metrics
 from app.db import get_db
 
 POOL_REFRESH_SECONDS = 1.0
+# Methods the API serves; any other a client invents is counted as `other`, so that nobody
+# can make the metrics grow by sending made-up methods.
+METHODS = frozenset(("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"))
 
 
 def _count(response: Response, refresh_pool: metrics.Every) -> Response:
     rule = request.url_rule
     route = rule.rule if rule is not None else "unmatched"
     status = response.status_code
-    metrics.REQUESTS.labels(request.method, route, str(status)).inc()
+    method = request.method if request.method in METHODS else "other"
+    metrics.REQUESTS.labels(method, route, str(status)).inc()
     started = g.get("started")
     if started is not None:
-        metrics.LATENCY.labels(request.method, route).observe(time.perf_counter() - started)
+        metrics.LATENCY.labels(method, route).observe(time.perf_counter() - started)
     if status == 429:
         metrics.RATE_LIMITED.labels(route).inc()
     if refresh_pool():  # each worker's pool figures, at most once a second

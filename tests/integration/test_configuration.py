@@ -56,6 +56,10 @@ MALFORMED = [
     ("CUSTOM_ATTRIBUTES", "lenient", "one of infer, strict"),
     ("PLACEHOLDERS_FILE", "/nonexistent/placeholders.json", "no such file"),
     ("METRICS_ENABLED", "maybe", "expected true or false"),
+    ("BODY_READ_TIMEOUT_SECONDS", "nan", "a number, above 0"),
+    ("NAME_MATCH_THRESHOLD", "inf", "a number, from 0 to 100"),
+    ("RATELIMIT_STORAGE_URI", "memcached://cache:11211", "storage URI"),
+    ("FORWARDED_ALLOW_IPS", "10.0.0.1/8", "not an address or network"),
     ("PGBOUNCER_TRANSACTION_MODE", "2", "expected true or false"),
     ("FORWARDED_ALLOW_IPS", "the-gateway", "not an address or network"),
     ("LOG_FORMAT", "xml", "one of json, text"),
@@ -95,6 +99,22 @@ def test_a_malformed_port_stops_make_runs_server_in_one_line(value, database_url
     )
 
 
+@pytest.mark.parametrize(
+    ("name", "value", "printed"),
+    [
+        ("DATABASE_URL", "postgresql://app:s3cret@db:99999/contacts",
+         "postgresql://app:***@db:99999/contacts"),
+        ("DATABASE_URL", "host=db password=s3cret port=x", "host=db password=*** port=x"),
+        ("RATELIMIT_STORAGE_URI", "memcached://:s3cret@cache:11211", "memcached://:***@cache:11211"),
+    ],
+)  # fmt: skip
+def test_a_password_in_a_malformed_setting_is_never_printed(name, value, printed):
+    with pytest.raises(config.ConfigError) as refused:
+        config.from_environ({name: value})
+    assert str(refused.value).startswith(f"Environment variable {name}={printed!r} is not valid")
+    assert "s3cret" not in str(refused.value)
+
+
 def test_a_pool_smaller_than_its_minimum_is_refused():
     with pytest.raises(config.ConfigError, match="DB_POOL_MIN_SIZE='20'.*more than DB_POOL_MAX"):
         config.from_environ({"DB_POOL_MIN_SIZE": "20"})
@@ -115,6 +135,9 @@ def test_a_pool_smaller_than_its_minimum_is_refused():
         ("DEFAULT_PHONE_REGION", "gb", "GB"),
         ("LOG_LEVEL", "debug", "DEBUG"),
         ("DB_STATEMENT_TIMEOUT_MS", "0", 0),
+        ("DATABASE_URL", "host=db password=a://b dbname=contacts", None),
+        ("FORWARDED_ALLOW_IPS", "*,10.0.0.1", None),
+        ("RATELIMIT_STORAGE_URI", "redis+unix:///run/redis.sock", None),
     ],
 )
 def test_well_formed_settings_are_read(name, value, parsed):

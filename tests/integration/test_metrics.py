@@ -57,6 +57,17 @@ def test_requests_are_counted_by_route_template_and_status(api):
     assert value(after, "db_pool_connections", state="open") >= 1
 
 
+def test_made_up_methods_are_counted_as_other(api):
+    before = scrape(api.client)
+    for method in ("QWERTY", "AAAB", "ZZZZ"):
+        assert api.client.open(URL, method=method).status_code == 405
+    after = scrape(api.client)
+    labels = {"route": "unmatched", "status": "405"}  # no rule matched the method
+    other = value(after, "http_requests_total", method="other", **labels)
+    assert other - value(before, "http_requests_total", method="other", **labels) == 3
+    assert not [k for k in after if ("method", "QWERTY") in k[1]]
+
+
 def test_rate_limited_requests_are_counted(make_app):
     app = make_app(RATE_LIMIT_CUSTOMERS_API="2 per minute")
     client = app.test_client()
