@@ -60,3 +60,9 @@ def test_the_sweep_repeats_and_never_migrates():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert "flask --app app identity sweep --every 3h" in readme
     assert SERVICES["sweep"]["depends_on"]["app"]["condition"] == "service_healthy"
+
+
+def test_the_sweep_does_not_inherit_the_web_healthcheck():
+    """The image's HEALTHCHECK polls the web server, which the sweep container never runs."""
+    assert "HEALTHCHECK" in (ROOT / "Dockerfile").read_text(encoding="utf-8")
+    assert SERVICES["sweep"]["healthcheck"] == {"disable": True}
