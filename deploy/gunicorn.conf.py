@@ -104,16 +104,24 @@ def _metrics_folder(config) -> None:
     folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR", "").strip()
     if not folder:
         import atexit
-        import shutil
         import tempfile
 
         folder = tempfile.mkdtemp(prefix="contact-ingest-metrics-")
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = folder
-        atexit.register(shutil.rmtree, folder, True)  # ours: gone with the master
+        atexit.register(_remove_in, os.getpid(), folder)  # ours: gone with the master
     os.makedirs(folder, exist_ok=True)
     for entry in os.scandir(folder):
         if entry.name.endswith(".db"):
             os.unlink(entry.path)
+
+
+def _remove_in(master: int, folder: str) -> None:
+    """At exit, in the master only: forked workers inherit this atexit handler, and a worker
+    leaving first must not take the folder from the others still finishing requests."""
+    if os.getpid() == master:
+        import shutil
+
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def child_exit(server, worker) -> None:

@@ -6,6 +6,7 @@ registers nothing: no route, no hook.
 
 from __future__ import annotations
 
+import logging
 import time
 
 from flask import Flask, Response, g, request
@@ -13,6 +14,7 @@ from flask import Flask, Response, g, request
 from app import metrics
 from app.db import get_db
 
+log = logging.getLogger(__name__)
 POOL_REFRESH_SECONDS = 1.0
 # Methods the API serves; any other a client invents is counted as `other`, so that nobody
 # can make the metrics grow by sending made-up methods.
@@ -20,6 +22,15 @@ METHODS = frozenset(("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 
 
 def _count(response: Response, refresh_pool: metrics.Every) -> Response:
+    """Count the answer. Metrics never fail a request: the write has committed by now."""
+    try:
+        _record(response, refresh_pool)
+    except OSError:  # the multiprocess folder gone or full
+        log.warning("metrics not recorded for this request", exc_info=True)
+    return response
+
+
+def _record(response: Response, refresh_pool: metrics.Every) -> None:
     rule = request.url_rule
     route = rule.rule if rule is not None else "unmatched"
     status = response.status_code
@@ -32,7 +43,6 @@ def _count(response: Response, refresh_pool: metrics.Every) -> Response:
         metrics.RATE_LIMITED.labels(route).inc()
     if refresh_pool():  # each worker's pool figures, at most once a second
         metrics.pool(get_db().stats())
-    return response
 
 
 def _scrape() -> Response:

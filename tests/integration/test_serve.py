@@ -328,3 +328,27 @@ def test_conf_warns_of_per_worker_rate_limits_only_with_memory_and_workers(
     if warned:
         assert "RATELIMIT_STORAGE_URI" in log.warnings[0]
         assert f"{workers} workers" in log.warnings[0]
+
+
+def test_only_the_master_removes_the_metrics_folder_it_made(monkeypatch, tmp_path):
+    """Workers inherit the master's atexit handlers when forked: a worker leaving first must
+    not take the metrics folder from the workers still finishing requests (it did: their next
+    count failed with FileNotFoundError and a committed write was answered 500)."""
+    remove_in = conf(monkeypatch)["_remove_in"]
+    folder = tmp_path / "metrics"
+    folder.mkdir()
+    remove_in(os.getpid() + 1, str(folder))  # run in a worker (another pid than the master's)
+    assert folder.is_dir()
+    remove_in(os.getpid(), str(folder))  # run in the master
+    assert not folder.exists()
+
+
+def test_a_metrics_failure_never_fails_the_request(make_app, monkeypatch):
+    from app import metrics
+
+    def broken(*args, **kwargs):
+        raise FileNotFoundError("the multiprocess folder is gone")
+
+    app = make_app()
+    monkeypatch.setattr(metrics.REQUESTS, "labels", broken)
+    assert app.test_client().get("/healthz").status_code == 200
