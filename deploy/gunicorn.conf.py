@@ -78,10 +78,12 @@ worker_tmp_dir = _tmp or None  # None: the system's temporary directory
 
 # The application's own settings too, here in the master: a malformed one stops the start in
 # one line, instead of every worker failing to boot with a traceback.
+# Kept: the hooks below read the settings they need from it (checked once, here).
+_app_settings: dict = {}
 try:
     from app import config as _config
 
-    _config.from_environ()
+    _app_settings = _config.load()
 except ImportError:  # not beside the app: gunicorn itself reports what it cannot import
     pass
 except SystemExit as _exc:  # app.config.ConfigError
@@ -93,13 +95,11 @@ except SystemExit as _exc:  # app.config.ConfigError
 accesslog = None
 
 
-def _metrics_folder(config) -> None:
+def _metrics_folder() -> None:
     """Prometheus multiprocess mode: every worker writes its values into one folder, which a
     scrape adds up. Set before the workers start (they inherit it); emptied of an earlier
     run's files."""
-    name = "METRICS_ENABLED"
-    enabled = config.from_environ({name: os.environ.get(name, "")}).get(name, True)
-    if not enabled:
+    if not _app_settings.get("METRICS_ENABLED", True):
         return
     folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR", "").strip()
     if not folder:
@@ -140,13 +140,9 @@ control_socket_disable = True
 def on_starting(server) -> None:
     """In the master, once: metrics in multiprocess mode; a warning if rate limits would count
     per worker."""
-    from app import config
-
-    _metrics_folder(config)
+    _metrics_folder()
     name = "RATELIMIT_STORAGE_URI"
-    storage = config.from_environ({name: os.environ.get(name, "")}).get(
-        name, config.SETTINGS[name][1]
-    )
+    storage = _app_settings.get(name, "memory://")
     if storage.startswith("memory://") and server.cfg.workers > 1:
         server.log.warning(
             "%s is memory:// with %d workers: rate limits count per worker (an account may send "
