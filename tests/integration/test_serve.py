@@ -49,6 +49,8 @@ OWN = (
     "PORT",
     "WEB_CONCURRENCY",
     "RATELIMIT_STORAGE_URI",
+    "PROMETHEUS_MULTIPROC_DIR",
+    "METRICS_ENABLED",
     "GUNICORN_CMD_ARGS",
     *[name for name in os.environ if name.startswith("GUNICORN_")],
 )
@@ -317,9 +319,13 @@ class Recorder:
     ],
 )
 def test_conf_warns_of_per_worker_rate_limits_only_with_memory_and_workers(
-    monkeypatch, storage, workers, warned
+    monkeypatch, tmp_path, storage, workers, warned
 ):
     settings = conf(monkeypatch, **({} if storage is None else {"RATELIMIT_STORAGE_URI": storage}))
+    # on_starting points the metrics at a folder; a set one is kept, and set here through
+    # monkeypatch it is undone after the test, never leaking into later tests of this process
+    # (their scrapes would read that folder instead of their own registry).
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path / "metrics"))
     log = Recorder()
 
     settings["on_starting"](SimpleNamespace(cfg=SimpleNamespace(workers=workers), log=log))
