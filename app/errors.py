@@ -93,7 +93,7 @@ def envelope_other_answers(response: Response) -> Response:
 
 
 def from_http_exception(error: HTTPException) -> AppError:
-    """Map werkzeug/webargs/flask-limiter exceptions onto our hierarchy."""
+    """Map werkzeug and webargs exceptions onto our hierarchy."""
     status = error.code or 500
     data = getattr(error, "data", None) or {}
     if status == 422 and "messages" in data:

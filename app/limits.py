@@ -1,34 +1,39 @@
 """Rate limits: one counter per (account, API), shared by every endpoint of that API.
 
-Each app gets its own ``Limiter`` (tests build many apps), so counts never leak between apps.
-Counts live in ``RATELIMIT_STORAGE_URI``: ``memory://`` is exact within one process only;
-``redis://`` makes the limit hold across every worker and replica sharing that Redis.
+A thin pair of hooks on ``limits`` (the engine under flask-limiter, with the same storages and
+the same fixed-window strategy). flask-limiter's per-request work — resolving the limits of the
+endpoint, its blueprint and the app, exemptions, meta limits, deferred deductions — cost about
+110 µs a request, for one shared limit per API known when the app is built (``bench/README.md``).
+
+Each app gets its own storage and strategy (tests build many apps), so counts never leak
+between apps. Counts live in ``RATELIMIT_STORAGE_URI``: ``memory://`` is exact within one
+process only; ``redis://`` makes the limit hold across every worker and replica sharing that
+Redis. A storage that fails is logged and the request is served without limit headers.
 """
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import limits
-from flask_limiter import HeaderNames, Limiter
+import limits.storage
+import limits.strategies
 
-from flask import Blueprint, Flask, Response, g
+from flask import Blueprint, Flask, Response, current_app, g, request
 
-# flask-limiter puts Retry-After on every limited response (200s too) and stretches an existing
-# one (a 503's) to the end of the window. It writes it under this name instead, and only a 429
-# gets it back as Retry-After.
-_LIMITER_RETRY_AFTER = "X-Limiter-Retry-After"
+from app.exceptions import TooManyRequests
 
-# A Redis that stops answering must not hang requests: its errors are swallowed (and logged)
-# only once a call fails, so connecting and reading are bounded.
+log = logging.getLogger(__name__)
+
+# A Redis that stops answering must not hang requests: connecting and reading are bounded.
 REDIS_SCHEMES = ("redis://", "rediss://", "redis+unix://")
 REDIS_TIMEOUT_SECONDS = 1.0
-
-
-def account_key() -> str:
-    """The account's stable public id: all its keys and both auth headers share one count."""
-    return str(g.account.public_id)
+EXTENSION = "rate_limits"
+HEADERS = ("X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset")
 
 
 def setting_name(group: str) -> str:
@@ -36,19 +41,85 @@ def setting_name(group: str) -> str:
     return f"RATE_LIMIT_{group.upper()}_API"
 
 
-def _retry_after_on_429_only(response: Response) -> Response:
-    retry_after = response.headers.pop(_LIMITER_RETRY_AFTER, None)
-    if response.status_code == 429 and retry_after is not None:
-        response.headers["Retry-After"] = retry_after
+@dataclass(frozen=True)
+class Checked:
+    """The limit a request was counted against, as the headers describe it."""
+
+    item: limits.RateLimitItem
+    remaining: int
+    reset_at: int  # Unix seconds, the end of the window (as flask-limiter rounds it)
+
+
+@dataclass
+class RateLimits:
+    """This app's limits: the storage, the strategy, and each blueprint's group and limits."""
+
+    strategy: limits.strategies.FixedWindowRateLimiter
+    groups: dict[str, tuple[str, list[limits.RateLimitItem]]]  # blueprint name -> group, items
+    prefix: str
+    enabled: bool
+
+    def check(self, group: str, items: list[limits.RateLimitItem], key: str) -> Checked:
+        """Count one request against ``items``; raise ``TooManyRequests`` past one of them.
+
+        Limits are counted in their declared order and counting stops at the first one
+        exceeded (as flask-limiter does); the headers describe that one, else the first.
+        """
+        ids = (self.prefix, group, key) if self.prefix else (group, key)
+        first: Checked | None = None
+        for item in items:
+            allowed = self.strategy.hit(item, *ids)
+            stats = self.strategy.get_window_stats(item, *ids)
+            checked = Checked(item, stats.remaining, int(stats.reset_time + 1))
+            if not allowed:
+                raise TooManyRequests(headers=headers(checked, retry_after=True))
+            first = first or checked
+        assert first is not None
+        return first
+
+
+def headers(checked: Checked, *, retry_after: bool = False) -> dict[str, str]:
+    values = dict(
+        zip(
+            HEADERS,
+            (str(checked.item.amount), str(checked.remaining), str(checked.reset_at)),
+            strict=True,
+        )
+    )
+    if retry_after:
+        values["Retry-After"] = str(max(0, int(checked.reset_at - time.time())))
+    return values
+
+
+def _before_request() -> None:
+    """Count the request against its API's limit (after authentication set ``g.account``)."""
+    state: RateLimits = current_app.extensions[EXTENSION]
+    entry = state.groups.get(request.blueprint or "")
+    account = g.get("account")
+    if entry is None or account is None or not state.enabled:
+        return
+    group, items = entry
+    try:
+        g.rate_limit = state.check(group, items, str(account.public_id))
+    except TooManyRequests:
+        raise
+    except Exception:  # the storage is down: keep serving, say so
+        log.warning("rate limit storage failed; request served unlimited", exc_info=True)
+
+
+def _after_request(response: Response) -> Response:
+    checked: Checked | None = g.get("rate_limit")
+    if checked is not None:
+        response.headers.update(headers(checked))
     return response
 
 
-def init_app(app: Flask, groups: Mapping[str, Iterable[Blueprint]]) -> Limiter:
-    """Build this app's limiter; every blueprint of a group shares the group's limit.
+def init_app(app: Flask, groups: Mapping[str, Iterable[Blueprint]]) -> RateLimits:
+    """Build this app's limits; every blueprint of a group shares the group's counter.
 
-    Call it after ``auth.init_app``: the limiter checks in an app-level ``before_request``, and
-    authentication must come first so that a bad key is a 401 that spends no budget. Decorating
-    a blueprint records the limit in this limiter only, never on the (module-level) blueprint.
+    Call it after ``auth.init_app``: the check is an app-level ``before_request``, and
+    authentication must come first so that a bad key is a 401 that spends no budget. Nothing
+    is recorded on the (module-level) blueprints.
     """
     uri = app.config["RATELIMIT_STORAGE_URI"]
     options: dict[str, Any] = {}
@@ -57,26 +128,25 @@ def init_app(app: Flask, groups: Mapping[str, Iterable[Blueprint]]) -> Limiter:
             "socket_connect_timeout": REDIS_TIMEOUT_SECONDS,
             "socket_timeout": REDIS_TIMEOUT_SECONDS,
         }
-    limiter = Limiter(
-        account_key,
-        storage_uri=uri,  # explicit: no "in-memory storage" warning, no shared default
-        storage_options=options,
-        strategy="fixed-window",
-        headers_enabled=True,
-        header_name_mapping={HeaderNames.RETRY_AFTER: _LIMITER_RETRY_AFTER},
-        swallow_errors=True,  # storage down: keep serving, log the error
-    )
-    # Registered before the limiter's hooks, so it runs after them (after_request runs reversed).
-    app.after_request(_retry_after_on_429_only)
-    limiter.init_app(app)
+    by_blueprint: dict[str, tuple[str, list[limits.RateLimitItem]]] = {}
     for group, blueprints in groups.items():
         name = setting_name(group)
         value = app.config[name]
         try:
-            limits.parse_many(value)
+            items = limits.parse_many(value)
         except ValueError as exc:
             raise RuntimeError(f"{name}={value!r} is not a valid rate limit: {exc}") from exc
-        shared = limiter.shared_limit(value, scope=group)
         for blueprint in blueprints:
-            shared(blueprint)
-    return limiter
+            by_blueprint[blueprint.name] = (group, items)
+    state = RateLimits(
+        strategy=limits.strategies.FixedWindowRateLimiter(
+            limits.storage.storage_from_string(uri, **options)
+        ),
+        groups=by_blueprint,
+        prefix=app.config.get("RATELIMIT_KEY_PREFIX", ""),
+        enabled=bool(app.config.get("RATELIMIT_ENABLED", True)),
+    )
+    app.extensions[EXTENSION] = state
+    app.before_request(_before_request)
+    app.after_request(_after_request)
+    return state

@@ -36,6 +36,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
+import limits.strategies
 import psycopg
 from psycopg import sql
 from psycopg.conninfo import make_conninfo
@@ -86,22 +87,14 @@ def throwaway_database(server_url: str) -> Iterator[str]:
 # --- apps ------------------------------------------------------------------------------------
 
 
-@contextlib.contextmanager
-def limiter_strategy(strategy: str) -> Iterator[None]:
-    """Build apps whose limiter uses ``strategy`` (app.limits fixes one; this overrides it).
+def use_strategy(app: Flask, strategy: str) -> None:
+    """Count with ``strategy`` instead of the fixed window app.limits builds.
 
     Each strategy keeps other kinds of values under a key, so each gets its own prefix (in a
     shared Redis, a strategy meeting another's keys fails with WRONGTYPE)."""
-    original = app_limits.Limiter
-
-    def build(*args: Any, **kwargs: Any) -> Any:
-        return original(*args, **{**kwargs, "strategy": strategy, "key_prefix": strategy})
-
-    app_limits.Limiter = build  # type: ignore[assignment,misc]
-    try:
-        yield
-    finally:
-        app_limits.Limiter = original  # type: ignore[misc]
+    state = app.extensions[app_limits.EXTENSION]
+    state.strategy = limits.strategies.STRATEGIES[strategy](state.strategy.storage)
+    state.prefix = strategy
 
 
 def make_app(
@@ -121,8 +114,8 @@ def make_app(
         "LOG_LEVEL": "WARNING",
         **HIGH_LIMITS,
     }
-    with limiter_strategy(strategy):
-        app = create_app(settings)
+    app = create_app(settings)
+    use_strategy(app, strategy)
     provider = OrjsonProvider(app) if orjson else DefaultJSONProvider(app)
     provider.sort_keys = False
     app.json = provider

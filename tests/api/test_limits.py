@@ -17,7 +17,7 @@ import pytest
 
 from flask import Blueprint, Flask, g
 
-from app import config, create_app, errors, limits
+from app import config, create_app, errors, exceptions, limits
 from app.api import API_GROUPS, contacts, parsing
 from tests.support import accounts
 
@@ -301,7 +301,9 @@ def test_each_api_group_gets_one_limit_shared_by_its_blueprints_and_scoped_by_it
     def fake_auth() -> None:
         g.account = SimpleNamespace(public_id="account-1")
 
-    limiter = limits.init_app(app, {"alpha": [one, two], "beta": [three]})
+    # The service's handlers render the envelope; this bare app only needs the status.
+    app.register_error_handler(exceptions.TooManyRequests, lambda error: ("", error.status))
+    state = limits.init_app(app, {"alpha": [one, two], "beta": [three]})
     for blueprint in (one, two, three):
         app.register_blueprint(blueprint)
     client = app.test_client()
@@ -312,14 +314,12 @@ def test_each_api_group_gets_one_limit_shared_by_its_blueprints_and_scoped_by_it
         429,
     ]
     assert [client.get("/c").status_code for _ in range(2)] == [200, 429]
-    # The limits live in this limiter only: one shared limit per group, scope = group name.
-    blueprint_limits = limiter.limit_manager._blueprint_limits
-    assert set(blueprint_limits) == {"a", "b", "c"}
-    assert blueprint_limits["a"] == blueprint_limits["b"]
-    (alpha,) = blueprint_limits["a"]
-    (beta,) = blueprint_limits["c"]
-    assert (alpha.scope, alpha.shared, alpha.limit_provider) == ("alpha", True, "2 per minute")
-    assert (beta.scope, beta.shared, beta.limit_provider) == ("beta", True, "1 per minute")
+    # The limits live in this app's state only: one shared limit per group, keyed by group.
+    assert set(state.groups) == {"a", "b", "c"}
+    assert state.groups["a"] == state.groups["b"]
+    (group_a, (alpha,)), (group_c, (beta,)) = state.groups["a"], state.groups["c"]
+    assert (group_a, alpha.amount, alpha.GRANULARITY.name) == ("alpha", 2, "minute")
+    assert (group_c, beta.amount, beta.GRANULARITY.name) == ("beta", 1, "minute")
 
 
 # --- what is not limited --------------------------------------------------------------------
@@ -357,10 +357,10 @@ def test_two_apps_do_not_share_counts(make_app):
     first.spend(2)
     assert_too_many(first.unknown_contact(), 2)
     assert remaining(second.unknown_contact()) == 1
-    (limiter_1,) = first.app.extensions["limiter"]
-    (limiter_2,) = second.app.extensions["limiter"]
-    assert limiter_1 is not limiter_2
-    assert limiter_1.storage is not limiter_2.storage
+    state_1 = first.app.extensions[limits.EXTENSION]
+    state_2 = second.app.extensions[limits.EXTENSION]
+    assert state_1 is not state_2
+    assert state_1.strategy.storage is not state_2.strategy.storage
 
 
 def blueprint_state(blueprint: Blueprint) -> dict[str, Any]:
@@ -381,12 +381,10 @@ def test_creating_apps_leaves_the_module_level_blueprints_unchanged(make_app):
     assert {"contacts": blueprint_state(contacts.blp)} == before
     # Authentication is an app hook now, not a blueprint hook.
     assert not any(contacts.blp.before_request_funcs.values())
-    # Each app's limiter holds exactly its own limit for the blueprint.
+    # Each app's state holds exactly its own limit for the blueprint.
     for app, amount in zip(apps, (3, 4, 5), strict=True):
-        (limiter,) = app.extensions["limiter"]
-        (limit,) = limiter.limit_manager._blueprint_limits[contacts.blp.name]
-        assert limit.limit_provider == f"{amount} per minute"
-        assert limit.scope == "partner"
+        group, (limit,) = app.extensions[limits.EXTENSION].groups[contacts.blp.name]
+        assert (group, limit.amount, limit.GRANULARITY.name) == ("partner", amount, "minute")
 
 
 def test_invalid_rate_limit_setting_fails_at_startup():
@@ -429,9 +427,7 @@ def test_unreachable_storage_keeps_serving_and_logs(make_app, caplog):
     assert read.get_json()["email"] == CONTACT["email"]
     # Nothing to count with, so nothing is claimed about the budget.
     assert_no_limit_headers(read)
-    logged = [
-        r for r in caplog.records if r.levelno >= logging.WARNING and r.name == "flask-limiter"
-    ]
+    logged = [r for r in caplog.records if r.levelno >= logging.WARNING and r.name == "app.limits"]
     assert len(logged) >= 3, caplog.text  # one per request at least
 
 
