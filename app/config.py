@@ -188,7 +188,7 @@ SETTINGS: dict[str, tuple[Parser, Any]] = {
     "LOG_FORMAT": (_one_of("json", "text"), "json"),
     # Prometheus metrics at /metrics (app/metrics.py); keep the path private at the gateway.
     "METRICS_ENABLED": (_bool, True),
-    # Rate limits per account and API, in the `limits` notation (flask-limiter's) ("120 per minute", "10/second").
+    # Rate limits per account and API, in the `limits` notation ("120 per minute", "10/second").
     "RATE_LIMIT_CUSTOMERS_API": (_rate_limit, "120 per minute"),
     "RATE_LIMIT_PARTNER_API": (_rate_limit, "120 per minute"),
     # memory:// counts per process; redis://host:6379/0 shares counts across workers and replicas.

@@ -8,7 +8,8 @@ endpoint, its blueprint and the app, exemptions, meta limits, deferred deduction
 Each app gets its own storage and strategy (tests build many apps), so counts never leak
 between apps. Counts live in ``RATELIMIT_STORAGE_URI``: ``memory://`` is exact within one
 process only; ``redis://`` makes the limit hold across every worker and replica sharing that
-Redis. A storage that fails is logged and the request is served without limit headers.
+Redis (``memory://`` is counted by ``app.rate_counts``, without limits' timer thread). A storage
+that fails is logged and the request is served without limit headers.
 """
 
 from __future__ import annotations
@@ -26,12 +27,15 @@ import limits.strategies
 from flask import Blueprint, Flask, Response, current_app, g, request
 
 from app.exceptions import TooManyRequests
+from app.rate_counts import ProcessCounts
 
 log = logging.getLogger(__name__)
 
 # A Redis that stops answering must not hang requests: connecting and reading are bounded.
 REDIS_SCHEMES = ("redis://", "rediss://", "redis+unix://")
 REDIS_TIMEOUT_SECONDS = 1.0
+# Counted by app.rate_counts (no expiry thread), not by limits' MemoryStorage.
+MEMORY_SCHEME = "memory://"
 EXTENSION = "rate_limits"
 HEADERS = ("X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset")
 
@@ -140,7 +144,9 @@ def init_app(app: Flask, groups: Mapping[str, Iterable[Blueprint]]) -> RateLimit
             by_blueprint[blueprint.name] = (group, items)
     state = RateLimits(
         strategy=limits.strategies.FixedWindowRateLimiter(
-            limits.storage.storage_from_string(uri, **options)
+            ProcessCounts()
+            if uri.startswith(MEMORY_SCHEME)
+            else limits.storage.storage_from_string(uri, **options)
         ),
         groups=by_blueprint,
         prefix=app.config.get("RATELIMIT_KEY_PREFIX", ""),

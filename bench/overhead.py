@@ -36,6 +36,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
+import limits.storage
 import limits.strategies
 import psycopg
 from psycopg import sql
@@ -50,6 +51,7 @@ from app import create_app, db, migrations
 from app import limits as app_limits
 from app.api import parsing
 from app.json_provider import OrjsonProvider
+from app.rate_counts import ProcessCounts
 from app.services import accounts
 
 DEFAULT_SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -93,7 +95,10 @@ def use_strategy(app: Flask, strategy: str) -> None:
     Each strategy keeps other kinds of values under a key, so each gets its own prefix (in a
     shared Redis, a strategy meeting another's keys fails with WRONGTYPE)."""
     state = app.extensions[app_limits.EXTENSION]
-    state.strategy = limits.strategies.STRATEGIES[strategy](state.strategy.storage)
+    storage = state.strategy.storage
+    if strategy != "fixed-window" and isinstance(storage, ProcessCounts):
+        storage = limits.storage.MemoryStorage()  # the app's memory:// counts fixed windows only
+    state.strategy = limits.strategies.STRATEGIES[strategy](storage)
     state.prefix = strategy
 
 
