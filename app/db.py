@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 
 import psycopg
 from psycopg import errors as pg_errors
+from psycopg.pq import TransactionStatus
 from psycopg.types.numeric import Int8Dumper
 from psycopg_pool import ConnectionPool, PoolTimeout
 
@@ -47,6 +48,7 @@ RETRYABLE = (
 
 # Unique constraints that racing writers can trip despite the identifier locks (a merge moving
 # identifiers while another writer adds them): only these make the transaction run again.
+_IN_TRANSACTION = (TransactionStatus.INTRANS, TransactionStatus.INERROR)
 RACE_CONSTRAINTS = frozenset({"profile_identifiers_unique_norm", "profile_identifiers_one_primary"})
 # Any other unique violation is a conflict with existing data, told by constraint name.
 CONFLICTS = {
@@ -178,7 +180,7 @@ class Database:
         with translate_db_errors(self.config, request_id), self.connection() as conn:
             for attempt in range(1, attempts + 1):
                 try:
-                    with metrics.until_commit(), conn.pipeline(), conn.transaction():
+                    with metrics.until_commit(), pipelined_transaction(conn):
                         if self.bouncer:
                             self._timeout(conn)
                         return work(conn)
@@ -203,13 +205,40 @@ class Database:
         with translate_db_errors(self.config, request_id), self.connection() as conn:
             if not self.bouncer:
                 return work(conn)
-            with conn.pipeline(), conn.transaction():
+            with pipelined_transaction(conn):
                 self._timeout(conn)
                 return work(conn)
 
     def stats(self) -> dict[str, int]:
         """Pool counters for metrics; empty before the pool is first used."""
         return self._pool.get_stats() if self._pool is not None else {}
+
+
+@contextmanager
+def pipelined_transaction(conn: psycopg.Connection) -> Iterator[None]:
+    """One transaction in pipeline mode, its BEGIN and COMMIT queued with its statements.
+
+    psycopg's ``conn.transaction()`` inside a pipeline syncs as it enters (its BEGIN is a round
+    trip of its own, taken while the thread holds nothing else worth waiting for) and again
+    before the COMMIT; here BEGIN travels with the first statements and COMMIT with the
+    pipeline's last sync. On any error the transaction is rolled back through psycopg (which
+    also leaves the aborted pipeline state and forgets statements prepared meanwhile), inside
+    the pipeline for errors of the block, after it for an error found by the final sync.
+    Savepoints (``conn.transaction()`` inside) work as in any transaction.
+    """
+    try:
+        with conn.pipeline():
+            conn.execute("BEGIN")
+            try:
+                yield
+            except BaseException:
+                conn.rollback()
+                raise
+            conn.execute("COMMIT")
+    except BaseException:
+        if conn.pgconn.transaction_status in _IN_TRANSACTION:
+            conn.rollback()
+        raise
 
 
 def start_embedded(data_dir: str | None) -> str:
