@@ -22,11 +22,12 @@ from app import (
     request_id,
 )
 from app.api import http, idempotency, metrics, spec_headers
+from app.flask_app import App
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app; nothing here touches the database (the pool opens on first use)."""
-    app = Flask("app", static_folder=None)
+    app = App("app", static_folder=None)
     app.json = json_provider.OrjsonProvider(app)  # orjson writes responses, same bytes as json
     # Defaults, then environment variables, then the caller's mapping (tests).
     app.config.from_mapping(config.load(test_config))

@@ -9,6 +9,8 @@ from email_validator import EmailNotValidError, validate_email
 
 import marshmallow as ma
 
+from app.api.schemas import dumping
+
 
 def empty_list_as_object(value: Any) -> Any:
     """PHP's ``json_encode`` writes every empty array as ``[]``, an empty object included."""
@@ -33,6 +35,15 @@ class BaseSchema(ma.Schema):
         else:
             data = empty_list_as_object(data)
         return super().load(data, many=many, **kwargs)
+
+    def dump(self, obj: Any, *, many: bool | None = None) -> Any:
+        """marshmallow's result, through a plan made once per schema (``dumping.py``)."""
+        planned = dumping.planned_dump(self)
+        if planned is None:
+            return super().dump(obj, many=many)
+        if self.many if many is None else many:
+            return [planned(each) for each in obj]
+        return planned(obj)
 
 
 class Object(ma.fields.Dict):
