@@ -28,7 +28,7 @@ blp = Blueprint(
 
 @blp.route("")
 class Contacts(MethodView):
-    @blp.arguments(ContactUpsertSchema, example=EXAMPLE_REQUEST)
+    @blp.arguments(ContactUpsertSchema(), example=EXAMPLE_REQUEST)
     @blp.response(
         200, ContactSchema, description="An existing contact was updated.", example=EXAMPLE_CONTACT
     )

@@ -49,7 +49,7 @@ def _page(found: tuple) -> dict:
 
 @blp.route("")
 class Customers(MethodView):
-    @blp.arguments(CustomerListArgsSchema, location="query")
+    @blp.arguments(CustomerListArgsSchema(), location="query")
     @blp.response(200, CustomerPageSchema)
     @error_responses(blp, *AUTHENTICATED, 422)
     def get(self, args: dict):
@@ -62,7 +62,7 @@ class Customers(MethodView):
         """
         return _page(context.read(api_context.context(), customer_queries.find, **args))
 
-    @blp.arguments(CustomerWriteSchema, example=CREATE_EXAMPLE, required=False)
+    @blp.arguments(CustomerWriteSchema(), example=CREATE_EXAMPLE, required=False)
     @blp.response(201, CustomerSchema, description="A new customer was created.",
                   example=CUSTOMER_EXAMPLE)  # fmt: skip
     @blp.alt_response(200, schema=CustomerSchema, success=True, description=RESOLVED)
@@ -85,7 +85,7 @@ class Customers(MethodView):
 @blp.route("/search")
 class CustomersSearch(MethodView):
     @blp.arguments(
-        CustomerSearchSchema,
+        CustomerSearchSchema(),
         required=False,
         example={
             "filter": [{"field": "customers.email", "operator": "~", "value": "gmail"}],
@@ -139,7 +139,7 @@ class CustomerById(MethodView):
         """Get a customer"""
         return context.read(api_context.context(), customers.get_customer, customer_id)
 
-    @blp.arguments(CustomerWriteSchema, example=CREATE_EXAMPLE, required=False)
+    @blp.arguments(CustomerWriteSchema(), example=CREATE_EXAMPLE, required=False)
     @blp.response(200, CustomerSchema, example=CUSTOMER_EXAMPLE)
     @error_responses(blp, *AUTHENTICATED, *WITH_BODY, 404, 409)
     def put(self, data: dict, customer_id: int):
@@ -150,7 +150,7 @@ class CustomerById(MethodView):
         """
         return _update_one(data, customer_id)
 
-    @blp.arguments(CustomerWriteSchema, example=CREATE_EXAMPLE, required=False)
+    @blp.arguments(CustomerWriteSchema(), example=CREATE_EXAMPLE, required=False)
     @blp.response(200, CustomerSchema, example=CUSTOMER_EXAMPLE)
     @error_responses(blp, *AUTHENTICATED, *WITH_BODY, 404, 409)
     def patch(self, data: dict, customer_id: int):
@@ -176,7 +176,7 @@ class CustomerById(MethodView):
 @blp.route("/<int:customer_id>/tags")
 class CustomerTags(MethodView):
     @blp.arguments(
-        TagsSchema, example={"tags": [{"name": "Lead", "color": "#ccc"}, {"name": "vip"}]}
+        TagsSchema(), example={"tags": [{"name": "Lead", "color": "#ccc"}, {"name": "vip"}]}
     )
     @blp.response(200, CustomerSchema, example=CUSTOMER_EXAMPLE)
     @error_responses(blp, *AUTHENTICATED, *WITH_BODY, 404)
@@ -190,7 +190,7 @@ class CustomerTags(MethodView):
             api_context.context(), customers.tag_customer, customer_id, data["tags"]
         )
 
-    @blp.arguments(UntagSchema, example={"tags": [{"name": "Lead"}]})
+    @blp.arguments(UntagSchema(), example={"tags": [{"name": "Lead"}]})
     @blp.response(200, CustomerSchema, example=CUSTOMER_EXAMPLE)
     @error_responses(blp, *AUTHENTICATED, *WITH_BODY, 404)
     def delete(self, data: dict, customer_id: int):

@@ -21,7 +21,7 @@ blp = Blueprint(
 
 @blp.route("/<int:customer_id>/duplicates")
 class CustomerDuplicates(MethodView):
-    @blp.arguments(DuplicateArgsSchema, location="query")
+    @blp.arguments(DuplicateArgsSchema(), location="query")
     @blp.response(200, DuplicatePageSchema)
     @error_responses(blp, *AUTHENTICATED, 404, 422)
     def get(self, args: dict, customer_id: int):

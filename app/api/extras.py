@@ -31,7 +31,7 @@ blp = Blueprint(
 @blp.route("/events")
 class Events(MethodView):
     @blp.arguments(
-        EventCreateSchema,
+        EventCreateSchema(),
         example={"name": "Button Click", "data": {"button": "buy"}, "customer": 542335},
     )
     @blp.response(200, EventSchema)
@@ -47,7 +47,7 @@ class Events(MethodView):
 
 @blp.route("/customers/<int:customer_id>/events")
 class CustomerEvents(MethodView):
-    @blp.arguments(PageArgsSchema, location="query")
+    @blp.arguments(PageArgsSchema(), location="query")
     @blp.response(200, EventPageSchema)
     @error_responses(blp, *AUTHENTICATED, 404, 422)
     def get(self, args: dict, customer_id: int):
@@ -61,7 +61,7 @@ class CustomerEvents(MethodView):
 
 @blp.route("/customers/<int:customer_id>/merges")
 class CustomerMerges(MethodView):
-    @blp.arguments(PageArgsSchema, location="query")
+    @blp.arguments(PageArgsSchema(), location="query")
     @blp.response(200, MergePageSchema)
     @error_responses(blp, *AUTHENTICATED, 404, 422)
     def get(self, args: dict, customer_id: int):
@@ -81,7 +81,7 @@ class CustomerMerges(MethodView):
 
 @blp.route("/tags")
 class Tags(MethodView):
-    @blp.arguments(PageArgsSchema, location="query")
+    @blp.arguments(PageArgsSchema(), location="query")
     @blp.response(200, TagPageSchema)
     @error_responses(blp, *AUTHENTICATED, 422)
     def get(self, args: dict):
@@ -93,7 +93,7 @@ class Tags(MethodView):
 
 @blp.route("/custom-attributes")
 class CustomAttributes(MethodView):
-    @blp.arguments(CustomAttributeCreateSchema, example={"name": "plan", "type": "string"})
+    @blp.arguments(CustomAttributeCreateSchema(), example={"name": "plan", "type": "string"})
     @blp.response(201, CustomAttributeSchema)
     @error_responses(blp, *AUTHENTICATED, *WITH_BODY, 409)
     def post(self, data: dict):
@@ -105,7 +105,7 @@ class CustomAttributes(MethodView):
         ctx = api_context.context()
         return context.write(ctx, extras.define_attribute, data["name"], data["type"]), 201
 
-    @blp.arguments(PageArgsSchema, location="query")
+    @blp.arguments(PageArgsSchema(), location="query")
     @blp.response(200, CustomAttributePageSchema)
     @error_responses(blp, *AUTHENTICATED, 422)
     def get(self, args: dict):

@@ -20,7 +20,7 @@ blp = Blueprint(
 
 @blp.route("/stats")
 class IdentityStats(MethodView):
-    @blp.arguments(StatsArgsSchema, location="query")
+    @blp.arguments(StatsArgsSchema(), location="query")
     @blp.response(200, IdentityStatsSchema)
     @error_responses(blp, *AUTHENTICATED, 422)
     def get(self, args: dict):

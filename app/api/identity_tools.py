@@ -66,8 +66,8 @@ def _preview_body(preview: identity_tools.MergePreview) -> dict:
 
 @blp.route("/<int:customer_id>/merge")
 class CustomerMerge(MethodView):
-    @blp.arguments(MergeArgsSchema, location="query")
-    @blp.arguments(MergeRequestSchema, example={"customers": [542336, 542337]})
+    @blp.arguments(MergeArgsSchema(), location="query")
+    @blp.arguments(MergeRequestSchema(), example={"customers": [542336, 542337]})
     @blp.response(200, description=MERGED)
     @blp.doc(responses={"200": {"description": MERGED, "content": {"application/json": {
         "schema": {"oneOf": [{"$ref": "#/components/schemas/Customer"},
@@ -98,7 +98,7 @@ class CustomerMerge(MethodView):
 
 @blp.route("/<int:customer_id>/unmerge")
 class CustomerUnmerge(MethodView):
-    @blp.arguments(UnmergeRequestSchema, example={"customer": 542337})
+    @blp.arguments(UnmergeRequestSchema(), example={"customer": 542337})
     @blp.response(200, UnmergedSchema)
     @error_responses(blp, *AUTHENTICATED, *WITH_BODY, 404, 409)
     def post(self, data: dict, customer_id: int):
@@ -119,7 +119,7 @@ class CustomerUnmerge(MethodView):
 
 @blp.route("/<int:customer_id>/distinct")
 class CustomerDistinct(MethodView):
-    @blp.arguments(PageArgsSchema, location="query")
+    @blp.arguments(PageArgsSchema(), location="query")
     @blp.response(200, DistinctPageSchema)
     @error_responses(blp, *AUTHENTICATED, 404, 422)
     def get(self, args: dict, customer_id: int):
