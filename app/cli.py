@@ -128,12 +128,15 @@ def identity_report(account_name: str | None, as_json: bool, days: int) -> None:
 @click.option("--dry-run", is_flag=True, help="List what would be merged; merge nothing.")
 @click.option("--every", "every", metavar="DURATION", default=None,
               help="Repeat, this long after each run ends (90s, 30m, 3h, 1d).")  # fmt: skip
+@click.option("--jobs", type=click.IntRange(1, cli_identity.MAX_SWEEP_JOBS),
+              default=cli_identity.SWEEP_JOBS, show_default=True,
+              help="Batches of merges run at once, each in its own transaction.")  # fmt: skip
 @_friendly
-def identity_sweep(account_name: str | None, dry_run: bool, every: str | None) -> None:
+def identity_sweep(account_name: str | None, dry_run: bool, every: str | None, jobs: int) -> None:
     """Find and merge the people the write path left split (phone + name between profiles)."""
     seconds = None if every is None else cli_identity.parse_duration(every)
     cli_identity.repeat(
-        lambda: cli_identity.sweep_accounts(account_name, dry_run), seconds, time.sleep
+        lambda: cli_identity.sweep_accounts(account_name, dry_run, jobs), seconds, time.sleep
     )
 
 

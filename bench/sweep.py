@@ -26,14 +26,15 @@ from typing import Any
 import psycopg
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
+from app.cli_identity import SWEEP_JOBS
 from bench import seed as seeding
 
 RESULTS = Path(__file__).resolve().parent / "results"
 TARGET_SECONDS = 60.0
 
 
-def sweep_all(url: str) -> list[dict[str, Any]]:
-    """One sweep of every account, as `flask identity sweep` runs it."""
+def sweep_all(url: str, jobs: int) -> list[dict[str, Any]]:
+    """One sweep of every account, as `flask identity sweep --jobs JOBS` runs it."""
     from app import create_app
     from app import db as app_db
     from app.repositories import accounts as account_rows
@@ -47,7 +48,7 @@ def sweep_all(url: str) -> list[dict[str, Any]]:
         settings = Settings.from_config(app.config)
         for account in app_db.fetch(account_rows.list_accounts):
             ctx = Context(account.id, settings, request_id="bench-sweep", database=database)
-            summary = sweep.sweep(ctx)
+            summary = sweep.sweep(ctx, jobs=jobs)
             runs.append({
                 "account": account.name, "scanned": summary.scanned,
                 "compared": summary.compared, "blocks": summary.blocks,
@@ -85,7 +86,8 @@ def report(result: dict[str, Any]) -> str:
         f"# Sweep at {result['profiles']:,} profiles ({result['started']})",
         "",
         f"Planted duplicates: {result['planted']:,} ({result['planted_share']:.1%} of the "
-        f"profiles). Target: swept in under {TARGET_SECONDS:.0f} s.",
+        f"profiles). Target: swept in under {TARGET_SECONDS:.0f} s. Merge transactions at "
+        f"once (`--jobs`): {result.get('jobs', 1)}.",
         "",
         "| account | profiles scanned | sharing a phone | phones compared | groups | merges | "
         "groups changed meanwhile | seconds |",
@@ -117,6 +119,11 @@ def main(argv: list[str] | None = None) -> None:
     default = os.environ.get("BENCH_DATABASE_URL", seeding.DEFAULT_URL)
     parser.add_argument("--database-url", default=default)
     parser.add_argument("--out", type=Path, default=Path("/tmp/contact-ingest-bench/sweep"))
+    parser.add_argument(
+        "--jobs", type=int, default=SWEEP_JOBS,
+        help=f"merge transactions at once (default {SWEEP_JOBS}, `flask identity sweep`'s)",
+    )  # fmt: skip
+    parser.add_argument("--label", default="", help="added to the results' file names")
     args = parser.parse_args(argv)
     params = conninfo_to_dict(args.database_url)
     url = make_conninfo(args.database_url, dbname=f"{params.get('dbname', 'contacts')}_sweep")
@@ -128,20 +135,21 @@ def main(argv: list[str] | None = None) -> None:
             tuple(map(int, line.split("\t")))
             for line in Path(seeded.planted_file or "").read_text().splitlines()
         ]
-        first = sweep_all(url)
-        second = sweep_all(url)
+        first = sweep_all(url, args.jobs)
+        second = sweep_all(url, args.jobs)
         result = {
             "started": started, "profiles": args.profiles, "planted": len(twins),
             "planted_share": len(twins) / args.profiles, "first": first, "second": second,
             "quality": score(url, twins), "seed_seconds": seeded.seconds["total"],
-            "time": time.time(),
+            "time": time.time(), "jobs": args.jobs,
         }  # fmt: skip
     finally:
         seeding.drop_database(url)
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / f"{started}-sweep.json").write_text(json.dumps(result, indent=2))
+    name = f"{started}-sweep{'-' + args.label if args.label else ''}"
+    (RESULTS / f"{name}.json").write_text(json.dumps(result, indent=2))
     text = report(result)
-    (RESULTS / f"{started}-sweep.md").write_text(text)
+    (RESULTS / f"{name}.md").write_text(text)
     print(text)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import psycopg
@@ -122,13 +123,20 @@ def sweep(
     ctx: Context,
     *,
     dry_run: bool = False,
+    jobs: int = 1,
     progress: Callable[[int, int], None] | None = None,
     clock: Callable[[], float] = time.monotonic,
 ) -> Summary:
     """Sweep one account: find, then (unless ``dry_run``) merge batch by batch, reporting
     ``progress(groups done, groups found)`` after each batch; then again, until a pass finds
     nothing (a merged person holds every phone and name of its parts, so it may link to a
-    profile none of its parts linked to), at most ``MAX_PASSES`` times."""
+    profile none of its parts linked to), at most ``MAX_PASSES`` times.
+
+    ``jobs`` batches are merged at once, each in its own transaction on its own connection:
+    the groups of one pass share no profile (each is a connected set of phone links), so
+    concurrent batches lock disjoint rows, and what races anyway (a write of the API, a lock
+    taken without waiting) is retried as every write is.
+    """
     started = clock()
     summary = Summary()
     survivors: list[int] | None = None  # after the first pass: only around its merges
@@ -140,17 +148,39 @@ def sweep(
         if dry_run or not plan.groups:
             break
         merged_before = summary.merges
-        groups = plan.groups
-        survivors = []
-        for start in range(0, len(groups), BATCH):
-            batch = groups[start : start + BATCH]
-            done, skipped, kept = write(ctx, merge_groups, batch)
-            survivors.extend(kept)
-            summary.merges += done
-            summary.skipped_groups += skipped
-            if progress is not None:
-                progress(start + len(batch), len(groups))
+        survivors = _merge_batches(ctx, plan.groups, summary, jobs, progress)
         if summary.merges == merged_before:
             break
     summary.seconds = clock() - started
     return summary
+
+
+def _merge_batches(
+    ctx: Context,
+    groups: Sequence[Group],
+    summary: Summary,
+    jobs: int,
+    progress: Callable[[int, int], None] | None,
+) -> list[int]:
+    """Merge ``groups`` in batches, ``jobs`` transactions at a time; the survivors.
+
+    Stopping (an exception, Ctrl-C) cancels the batches not started; those running finish
+    (commit or roll back) before it propagates.
+    """
+    batches = [groups[start : start + BATCH] for start in range(0, len(groups), BATCH)]
+    survivors: list[int] = []
+    executor = ThreadPoolExecutor(max(1, jobs), thread_name_prefix="sweep")
+    try:
+        done_groups = 0
+        for batch, (done, skipped, kept) in zip(
+            batches, executor.map(lambda b: write(ctx, merge_groups, b), batches), strict=True
+        ):
+            survivors.extend(kept)
+            summary.merges += done
+            summary.skipped_groups += skipped
+            done_groups += len(batch)
+            if progress is not None:
+                progress(done_groups, len(groups))
+    finally:
+        executor.shutdown(wait=True, cancel_futures=True)
+    return survivors

@@ -11,8 +11,9 @@ import pytest
 
 from flask import Flask
 
-from app import create_app
+from app import cli_identity, create_app
 from app.cli_identity import parse_duration, repeat
+from app.services import sweep as sweep_service
 from tests.support.identity import URL, create, customer, history, merge, unmerge
 
 PHONE = "+1 415 555 0100"
@@ -27,12 +28,12 @@ def app(clean_db: str) -> Iterator[Flask]:
     app.extensions["db"].close()
 
 
-def split_pair(api, account: str = "acme") -> tuple[dict, dict]:
+def split_pair(api, account: str = "acme", phone: str = PHONE, n: int = 0) -> tuple[dict, dict]:
     """Two profiles of Ann Lee on one phone: the second was someone else until renamed (a
     write that sets only a name matches nobody), so the write path never compared them."""
-    ann = create(api, {"name": "Ann Lee", "email": "ann@example.com", "phone": PHONE},
+    ann = create(api, {"name": "Ann Lee", "email": f"ann{n}@example.com", "phone": phone},
                  account=account)  # fmt: skip
-    other = create(api, {"name": "Bob Stone", "email": "bob@example.org", "phone": PHONE},
+    other = create(api, {"name": "Bob Stone", "email": f"bob{n}@example.org", "phone": phone},
                    account=account)  # fmt: skip
     assert other["id"] != ann["id"]
     renamed = api.request("PATCH", f"{URL}/{other['id']}", json={"name": "Ann Lee"},
@@ -55,6 +56,39 @@ def test_the_sweep_merges_profiles_the_write_path_left_split(api, runner):
     [record] = history(api, ann["id"]) or history(api, other["id"])
     assert record["rule"] == "phone_name" and record["score"] == 100.0
     assert record["requestId"].startswith("sweep-")
+
+
+def test_batches_merged_at_once_merge_every_group_once(api, runner, monkeypatch):
+    """Twelve split pairs in batches of two, four transactions at a time."""
+    monkeypatch.setattr(sweep_service, "BATCH", 2)
+    pairs = [split_pair(api, phone=f"+1 415 555 {n:04d}", n=n) for n in range(12)]
+    result = sweep(runner, "--jobs", "4")
+    assert "12 groups found, 12 merges done" in result.stdout
+    assert result.stderr.count("of 12 groups") == 6  # a line per batch (each a new tenth)
+    for ann, other in pairs:
+        assert customer(api, other["id"])["id"] == customer(api, ann["id"])["id"]
+    assert "0 groups found" in sweep(runner, "--jobs", "4").stdout
+
+
+def test_stopping_cancels_the_batches_not_started(api, runner, monkeypatch):
+    """Ctrl-C after the first batch: batches already running finish, the rest never start,
+    nothing is half merged, and the next run merges what is left."""
+    monkeypatch.setattr(sweep_service, "BATCH", 1)
+    pairs = [split_pair(api, phone=f"+1 415 555 {n:04d}", n=n) for n in range(12)]
+
+    def interrupt(name: str):
+        def stop(done: int, total: int) -> None:
+            raise KeyboardInterrupt
+
+        return stop
+
+    monkeypatch.setattr(cli_identity, "_progress", interrupt)
+    stopped = runner.invoke(args=["identity", "sweep", "--jobs", "2"])
+    assert stopped.exit_code == 1 and "Aborted!" in stopped.output  # click's Ctrl-C
+    merged = [customer(api, o["id"])["id"] == customer(api, a["id"])["id"] for a, o in pairs]
+    assert 1 <= sum(merged) < 12, merged
+    monkeypatch.undo()
+    assert f"{12 - sum(merged)} merges done" in sweep(runner).stdout
 
 
 def test_a_dry_run_lists_and_merges_nothing(api, runner):
@@ -157,9 +191,13 @@ def test_every_repeats_the_run_after_each_wait():
     assert runs == ["run"] * 3 and waits == [10800.0] * 3
 
 
-def test_the_sweep_runs_beside_api_writes_keeping_the_invariant(api, app, runner, clean_db):
+def test_the_sweep_runs_beside_api_writes_keeping_the_invariant(
+    api, app, runner, clean_db, monkeypatch
+):
     """Rounds of split pairs swept while writers upsert the same people: no 5xx, and every
-    normalized email and external id stays on exactly one live profile."""
+    normalized email and external id stays on exactly one live profile. One group a batch, so
+    the sweep's two transactions at a time (its default) run beside the writers."""
+    monkeypatch.setattr(sweep_service, "BATCH", 1)
     client, headers = app.test_client(), {"x-api-key": api.key()}
 
     def write(i: int, round_: int, statuses: list[int]) -> None:

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import threading
 
-import marshmallow as ma
 import pytest
+
+import marshmallow as ma
 
 from app.api import contacts
 from app.api.schemas.contacts import ContactUpsertSchema
