@@ -231,14 +231,24 @@ def pipelined_transaction(conn: psycopg.Connection) -> Iterator[None]:
             conn.execute("BEGIN")
             try:
                 yield
+                # Queuing COMMIT may read results still in flight, and raise their error.
+                conn.execute("COMMIT")
             except BaseException:
-                conn.rollback()
+                _rollback(conn)
                 raise
-            conn.execute("COMMIT")
     except BaseException:
         if conn.pgconn.transaction_status in _IN_TRANSACTION:
-            conn.rollback()
+            _rollback(conn)
         raise
+
+
+def _rollback(conn: psycopg.Connection) -> None:
+    """Roll back, in or out of the pipeline; a connection too broken for that is left to the
+    pool, which discards it: the error that got us here is the one to raise."""
+    try:
+        conn.rollback()
+    except psycopg.Error as exc:
+        log.debug("rollback failed: %s", exc)
 
 
 def start_embedded(data_dir: str | None) -> str:
