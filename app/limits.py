@@ -66,10 +66,12 @@ class RateLimits:
     def check(self, group: str, items: list[limits.RateLimitItem], key: str) -> Checked:
         """Count one request against ``items``; raise ``TooManyRequests`` past one of them.
 
-        Limits are counted in their declared order and counting stops at the first one
-        exceeded (as flask-limiter does); the headers describe that one, else the first.
+        Limits are counted shortest window first and counting stops at the first one
+        exceeded (as flask-limiter does); the headers describe that one, else the shortest.
         """
-        ids = (self.prefix, group, key) if self.prefix else (group, key)
+        # flask-limiter's order (its keys were LIMITER/<prefix>/<account>/<group>/...): the
+        # counters of a running deployment carry over.
+        ids = (self.prefix, key, group) if self.prefix else (key, group)
         first: Checked | None = None
         for item in items:
             allowed = self.strategy.hit(item, *ids)
@@ -98,6 +100,7 @@ def headers(checked: Checked, *, retry_after: bool = False) -> dict[str, str]:
 def _before_request() -> None:
     """Count the request against its API's limit (after authentication set ``g.account``)."""
     state: RateLimits = current_app.extensions[EXTENSION]
+    g.rate_limit = None  # g may outlive a request (an app context pushed around several)
     entry = state.groups.get(request.blueprint or "")
     account = g.get("account")
     if entry is None or account is None or not state.enabled:
@@ -137,7 +140,7 @@ def init_app(app: Flask, groups: Mapping[str, Iterable[Blueprint]]) -> RateLimit
         name = setting_name(group)
         value = app.config[name]
         try:
-            items = limits.parse_many(value)
+            items = sorted(limits.parse_many(value))  # shortest window first
         except ValueError as exc:
             raise RuntimeError(f"{name}={value!r} is not a valid rate limit: {exc}") from exc
         for blueprint in blueprints:

@@ -16,7 +16,9 @@ from collections.abc import Callable
 
 from limits.storage import Storage
 
-# Above this many keys, each new window drops the expired ones (one pass over the dict).
+# Above this many keys, a new window drops the expired ones (one pass over the dict); the next
+# pass waits until the dict has doubled again, so a process with many live keys pays for a
+# pass once per doubling, never once per window.
 PRUNE_ABOVE = 10_000
 
 
@@ -30,6 +32,7 @@ class ProcessCounts(Storage):
         self._clock = clock
         self._lock = threading.Lock()
         self._counts: dict[str, tuple[float, int]] = {}  # key -> (window end, count)
+        self._prune_above = PRUNE_ABOVE
 
     @property
     def base_exceptions(self) -> type[Exception]:
@@ -40,8 +43,9 @@ class ProcessCounts(Storage):
         with self._lock:
             ends, count = self._counts.get(key, (0.0, 0))
             if ends <= now:
-                if len(self._counts) > PRUNE_ABOVE:
+                if len(self._counts) > self._prune_above:
                     self._prune(now)
+                    self._prune_above = max(PRUNE_ABOVE, 2 * len(self._counts))
                 ends, count = now + expiry, 0
             count += amount
             self._counts[key] = (ends, count)

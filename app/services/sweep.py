@@ -169,7 +169,9 @@ def _merge_batches(
     """
     batches = [groups[start : start + BATCH] for start in range(0, len(groups), BATCH)]
     survivors: list[int] = []
-    executor = ThreadPoolExecutor(max(1, jobs), thread_name_prefix="sweep")
+    # Never more at once than the pool lends: a job waiting out DB_POOL_TIMEOUT would fail.
+    pool_size = ctx.database.config["DB_POOL_MAX_SIZE"] if ctx.database is not None else 1
+    executor = ThreadPoolExecutor(max(1, min(jobs, pool_size)), thread_name_prefix="sweep")
     try:
         done_groups = 0
         for batch, (done, skipped, kept) in zip(

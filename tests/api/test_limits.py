@@ -487,3 +487,54 @@ def test_redis_storage_holds_one_limit_across_two_processes(make_app):
         for name in client.scan_iter(match=f"*{prefix}*"):
             client.delete(name)
         client.close()
+
+
+def _bare_app(**config: str) -> tuple[Flask, Any]:
+    """limits.init_app alone on a bare app: blueprint /a in group alpha, /free in none."""
+    app = Flask(__name__)
+    app.config.update(RATELIMIT_STORAGE_URI="memory://", **config)
+    limited = Blueprint("a", __name__, url_prefix="/a")
+    limited.add_url_rule("", "view", lambda: "ok")
+    free = Blueprint("free", __name__, url_prefix="/free")
+    free.add_url_rule("", "view", lambda: "ok")
+
+    @app.before_request
+    def fake_auth() -> None:
+        g.account = SimpleNamespace(public_id="account-1")
+
+    app.register_error_handler(
+        exceptions.TooManyRequests, lambda error: ("", error.status, error.headers)
+    )
+    state = limits.init_app(app, {"alpha": [limited]})
+    app.register_blueprint(limited)
+    app.register_blueprint(free)
+    return app, state
+
+
+def test_several_limits_count_shortest_window_first_as_flask_limiter_did():
+    """'120 per minute;2 per second': the second's limit is counted and shown first; past it,
+    the minute's budget is not spent."""
+    app, state = _bare_app(RATE_LIMIT_ALPHA_API="120 per minute;2 per second")
+    client = app.test_client()
+    answers = [client.get("/a") for _ in range(4)]
+    assert [r.status_code for r in answers] == [200, 200, 429, 429]
+    assert [r.headers["X-RateLimit-Limit"] for r in answers] == ["2"] * 4
+    assert [r.headers["X-RateLimit-Remaining"] for r in answers] == ["1", "0", "0", "0"]
+    _, (second, minute) = state.groups["a"]
+    assert state.strategy.get_window_stats(minute, "account-1", "alpha").remaining == 118
+
+
+def test_counter_keys_are_flask_limiters_so_counts_carry_over_a_deploy():
+    """LIMITER/<prefix>/<account>/<group>/...: what flask-limiter wrote into a shared Redis."""
+    app, state = _bare_app(RATE_LIMIT_ALPHA_API="5 per minute", RATELIMIT_KEY_PREFIX="svc")
+    app.test_client().get("/a")
+    [key] = state.strategy.storage._counts
+    assert key.startswith("LIMITER/svc/account-1/alpha/"), key
+
+
+def test_limit_headers_do_not_leak_into_the_next_request_of_one_app_context():
+    app, _ = _bare_app(RATE_LIMIT_ALPHA_API="5 per minute")
+    client = app.test_client()
+    with app.app_context():  # g lives as long as this, across the requests inside
+        assert "X-RateLimit-Limit" in client.get("/a").headers
+        assert "X-RateLimit-Limit" not in client.get("/free").headers

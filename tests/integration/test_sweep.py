@@ -70,6 +70,20 @@ def test_batches_merged_at_once_merge_every_group_once(api, runner, monkeypatch)
     assert "0 groups found" in sweep(runner, "--jobs", "4").stdout
 
 
+def test_jobs_beyond_the_pool_wait_for_nothing(api, make_app, monkeypatch):
+    """--jobs 4 from an app whose pool lends one connection: one batch at a time, no batch
+    waiting out DB_POOL_TIMEOUT, every group merged."""
+    monkeypatch.setattr(sweep_service, "BATCH", 1)
+    pairs = [split_pair(api, phone=f"+1 415 555 {n:04d}", n=n) for n in range(6)]
+    small = make_app(DB_POOL_MIN_SIZE=1, DB_POOL_MAX_SIZE=1, DB_POOL_TIMEOUT=0.02)
+    small.extensions["db"].pool.wait(timeout=30)  # its one connection open before the clock
+    result = small.test_cli_runner().invoke(args=["identity", "sweep", "--jobs", "4"])
+    assert result.exit_code == 0, result.output
+    assert "6 groups found, 6 merges done" in result.stdout
+    for ann, other in pairs:
+        assert customer(api, other["id"])["id"] == customer(api, ann["id"])["id"]
+
+
 def test_stopping_cancels_the_batches_not_started(api, runner, monkeypatch):
     """Ctrl-C after the first batch: batches already running finish, the rest never start,
     nothing is half merged, and the next run merges what is left."""

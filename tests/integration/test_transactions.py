@@ -90,3 +90,16 @@ def test_failures_log_nothing_above_debug(conn, caplog):
                 conn.execute("INSERT INTO t VALUES (7)")
     assert caplog.records == []
     assert ids(conn) == []
+
+
+def test_the_blocks_own_error_is_raised_even_with_a_failed_statement_unread(conn, caplog):
+    """A use case raising (a 404, say) while a failed statement's result is still in flight:
+    its error is the one raised, not the server's, and the connection ends idle."""
+    conn.execute("INSERT INTO t VALUES (1)")
+    with caplog.at_level(logging.INFO, logger="psycopg"):
+        for _ in range(200):
+            with pytest.raises(LookupError), pipelined_transaction(conn):
+                conn.execute("INSERT INTO t VALUES (1)")  # fails; nobody reads it
+                raise LookupError("not found")
+    assert caplog.records == []
+    assert ids(conn) == [1]

@@ -3,8 +3,10 @@ key for key, and leaves to marshmallow what it cannot plan (no database)."""
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import datetime as dt
+import types
 import uuid
 from typing import Any
 
@@ -149,3 +151,61 @@ class Dotted(BaseSchema):
 def test_what_cannot_be_planned_is_dumped_by_marshmallow(schema, obj, expected):
     assert dumping.planned_dump(schema) is None
     assert schema.dump(obj) == expected
+
+
+class Computed(BaseSchema):
+    name = ma.fields.String()
+    shout = ma.fields.Method("make_shout")
+    double = ma.fields.Function(lambda obj: obj["n"] * 2)
+    kind = ma.fields.Constant("customer")
+
+    def make_shout(self, obj: Any) -> str:
+        return obj["name"].upper()
+
+
+class Upper(ma.fields.String):
+    def serialize(self, attr: str, obj: Any, accessor: Any = None, **kwargs: Any) -> Any:
+        return str(super().serialize(attr, obj, accessor, **kwargs)).upper()
+
+
+class OwnSerialize(BaseSchema):
+    name = Upper()
+
+
+class Tree(BaseSchema):
+    name = ma.fields.String()
+    children = ma.fields.List(ma.fields.Nested(lambda: Tree()))
+
+
+@pytest.mark.parametrize(
+    ("schema", "obj"),
+    [
+        (Computed(), {"name": "ann", "n": 2}),
+        (OwnSerialize(), {"name": "ann"}),
+        (Tree(), {"name": "root", "children": [{"name": "leaf", "children": []}]}),
+    ],
+)
+def test_fields_that_read_their_own_value_and_self_nesting_schemas_stay_with_marshmallow(
+    schema, obj
+):
+    assert dumping.planned_dump(schema) is None
+    assert schema.dump(obj) == marshmallow_dump(schema, obj)
+
+
+@pytest.mark.parametrize(
+    "obj",
+    [
+        collections.OrderedDict(id=3, label="ordered"),
+        collections.defaultdict(lambda: "dflt", {"id": 4}),
+        types.MappingProxyType({"id": 5, "label": "proxy"}),
+    ],
+)
+def test_mappings_other_than_dict_are_read_as_marshmallow_reads_them(obj):
+    schema = Everything(only=("id", "label"))
+    assert dumping.planned_dump(schema) is not None
+    assert schema.dump(obj) == marshmallow_dump(schema, obj)
+
+
+def test_none_dumps_as_marshmallow_dumps_it():
+    for many in (False, True):
+        assert Everything().dump(None, many=many) == marshmallow_dump(Everything(), None, many)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from app import flask_app
+import dataclasses
+import gc
+
 from app.flask_app import App
 
 
@@ -27,7 +29,7 @@ def test_sync_functions_come_back_unchanged_and_are_remembered_once():
     for view in (View(), View()):
         method = view.dispatch
         assert app.ensure_sync(method) is method
-    assert app._coroutine == {plain: False, View.dispatch: False}
+    assert dict(app._coroutine) == {plain: False, View.dispatch: False}
 
 
 def test_coroutine_functions_go_through_async_to_sync(monkeypatch):
@@ -39,10 +41,43 @@ def test_coroutine_functions_go_through_async_to_sync(monkeypatch):
     assert wrapped == [coroutine, coroutine]
 
 
-def test_the_memo_is_bounded(monkeypatch):
-    monkeypatch.setattr(flask_app, "MAX_REMEMBERED", 2)
+def test_functions_made_per_request_leave_the_memo_with_them():
     app = App(__name__)
-    functions = [lambda n=n: n for n in range(5)]
-    for function in functions:
-        assert app.ensure_sync(function) is function
-    assert len(app._coroutine) == 2
+    unchanged = []
+    for n in range(100):
+
+        def made(n: int = n) -> int:
+            return n
+
+        unchanged.append(app.ensure_sync(made) is made)
+    del made
+    gc.collect()
+    assert all(unchanged) and len(unchanged) == 100
+    assert list(app._coroutine.keys()) == []
+
+
+@dataclasses.dataclass
+class Unhashable:
+    """A callable dataclass: eq without frozen makes it unhashable."""
+
+    n: int
+
+    def __call__(self) -> int:
+        return self.n
+
+
+class Slotted:
+    """A callable without ``__weakref__``: no weak reference can be made to it."""
+
+    __slots__ = ()
+
+    def __call__(self) -> int:
+        return 1
+
+
+def test_callables_that_cannot_be_remembered_are_asked_each_time():
+    app = App(__name__)
+    for func in (Unhashable(1), Slotted()):
+        assert app.ensure_sync(func) is func
+        assert app.ensure_sync(func) is func
+    assert len(app._coroutine) == 0

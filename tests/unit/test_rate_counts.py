@@ -94,3 +94,16 @@ def test_concurrent_hits_are_all_counted():
     for thread in threads:
         thread.join()
     assert counts.get("shared") == 4000
+
+
+def test_live_keys_are_not_scanned_again_until_they_have_doubled(monkeypatch):
+    """Many live keys: a pass drops nothing, and the next waits for twice as many keys."""
+    monkeypatch.setattr(rate_counts, "PRUNE_ABOVE", 10)
+    counts = ProcessCounts(Clock())
+    passes = []
+    original = counts._prune
+    monkeypatch.setattr(counts, "_prune", lambda now: passes.append(len(counts)) or original(now))
+    for n in range(45):
+        counts.incr(f"live-{n}", 60)
+    assert passes == [11, 23]  # past 10 keys, then past twice the 11 left after the first pass
+    assert len(counts) == 45

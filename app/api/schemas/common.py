@@ -39,7 +39,7 @@ class BaseSchema(ma.Schema):
     def dump(self, obj: Any, *, many: bool | None = None) -> Any:
         """marshmallow's result, through a plan made once per schema (``dumping.py``)."""
         planned = dumping.planned_dump(self)
-        if planned is None:
+        if planned is None or obj is None:
             return super().dump(obj, many=many)
         if self.many if many is None else many:
             return [planned(each) for each in obj]

@@ -13,8 +13,11 @@ fields once and builds, per field, the cheapest step that gives marshmallow's ow
 - ``List`` and ``Nested`` through the plan of their inner field or schema;
 - every other value or field through the field's own ``_serialize``, as marshmallow calls it.
 
-A schema with dump hooks, fields with a ``dump_default``, dotted attributes or an overridden
-``get_attribute`` is not planned: it dumps through marshmallow. ``tests/api/test_dumping.py``
+A schema with dump hooks, fields with a ``dump_default``, dotted attributes, fields that read
+their value their own way (``Method``, ``Function``, ``Constant``, an overridden ``serialize``
+or ``get_value``), an overridden ``get_attribute``, or that nests itself is not planned: it
+dumps through marshmallow. Objects are read as marshmallow reads them (``obj[key]`` for
+mappings, attributes otherwise). ``tests/api/test_dumping.py``
 keeps the plan equal to marshmallow's ``dump`` for every response schema.
 """
 
@@ -31,32 +34,52 @@ Plan = Callable[[Any], dict[str, Any]]
 MISSING = ma.missing
 
 
-def plan(schema: ma.Schema) -> Plan | None:
-    """The planned dump of one object for ``schema``, or ``None`` where marshmallow must do it."""
-    if schema._hooks[PRE_DUMP] or schema._hooks[POST_DUMP]:
+def plan(schema: ma.Schema, active: frozenset[type] = frozenset()) -> Plan | None:
+    """The planned dump of one object for ``schema``, or ``None`` where marshmallow must do it.
+
+    ``active``: the schema classes being planned around this one (a schema nesting itself is
+    left to marshmallow, which recurses only as deep as the data)."""
+    if type(schema) in active or schema._hooks[PRE_DUMP] or schema._hooks[POST_DUMP]:
         return None
     if type(schema).get_attribute is not ma.Schema.get_attribute:
         return None
+    active = active | {type(schema)}
     fields: list[tuple[str, str, Step]] = []
     for name, field in schema.dump_fields.items():
         attribute = field.attribute or name
-        if "." in attribute or field.dump_default is not MISSING:
+        if "." in attribute or field.dump_default is not MISSING or _reads_itself(field):
             return None
-        step = _step(field)
+        step = _step(field, active)
         if step is None:
             return None
         fields.append((field.data_key or name, attribute, step))
 
     def dump(obj: Any) -> dict[str, Any]:
-        get = obj.get if type(obj) is dict else None
+        if type(obj) is dict:
+            get: Callable[[str], Any] = lambda attribute: obj.get(attribute, MISSING)  # noqa: E731
+        elif hasattr(obj, "__getitem__"):  # a mapping or a sequence: marshmallow's lookup
+            get = lambda attribute: ma.utils.get_value(obj, attribute, MISSING)  # noqa: E731
+        else:
+            get = lambda attribute: getattr(obj, attribute, MISSING)  # noqa: E731
         out: dict[str, Any] = {}
         for key, attribute, step in fields:
-            value = get(attribute, MISSING) if get else getattr(obj, attribute, MISSING)
+            value = get(attribute)
             if value is not MISSING:
                 out[key] = step(value, attribute, obj)
         return out
 
     return dump
+
+
+def _reads_itself(field: ma.fields.Field) -> bool:
+    """Fields whose value is not the object's attribute (``Method``, ``Function``,
+    ``Constant``), or that read or serialize it their own way."""
+    cls = type(field)
+    return (
+        not field._CHECK_ATTRIBUTE
+        or cls.serialize is not ma.fields.Field.serialize
+        or cls.get_value is not ma.fields.Field.get_value
+    )
 
 
 def _overrides_serialize(field: ma.fields.Field, base: type) -> bool:
@@ -75,7 +98,7 @@ def _same_type(field: ma.fields.Field, python_type: type) -> Step:
     return step
 
 
-def _step(field: ma.fields.Field) -> Step | None:
+def _step(field: ma.fields.Field, active: frozenset[type]) -> Step | None:
     if type(field) is ma.fields.Raw:
         return lambda value, attribute, obj: value
     if isinstance(field, ma.fields.String) and not _overrides_serialize(field, ma.fields.String):
@@ -91,9 +114,9 @@ def _step(field: ma.fields.Field) -> Step | None:
     if type(field) is ma.fields.Dict:
         return _dict_step(field)
     if type(field) is ma.fields.List:
-        return _list_step(field)
+        return _list_step(field, active)
     if type(field) is ma.fields.Nested:
-        return _nested_step(field)
+        return _nested_step(field, active)
     serialize = field._serialize  # its own conversion, called as Field.serialize calls it
     return lambda value, attribute, obj: serialize(value, attribute, obj)
 
@@ -117,15 +140,17 @@ def _dict_step(field: ma.fields.Dict) -> Step | None:
     return step
 
 
-def _list_step(field: ma.fields.List) -> Step | None:
+def _list_step(field: ma.fields.List, active: frozenset[type]) -> Step | None:
     inner = field.inner
+    if _reads_itself(inner):
+        return None
     if type(inner) is ma.fields.Nested:
-        nested = _nested_step(inner)
+        nested = _nested_step(inner, active)
         if nested is None:
             return None
         inner_step: Step = nested
     else:
-        found = _step(inner)
+        found = _step(inner, active)
         if found is None:
             return None
         inner_step = found
@@ -138,10 +163,10 @@ def _list_step(field: ma.fields.List) -> Step | None:
     return step
 
 
-def _nested_step(field: ma.fields.Nested) -> Step | None:
+def _nested_step(field: ma.fields.Nested, active: frozenset[type]) -> Step | None:
     schema = field.schema
     many = schema.many or field.many
-    planned = planned_dump(schema)
+    planned = planned_dump(schema, active)
     if planned is None:
         return None
 
@@ -153,10 +178,11 @@ def _nested_step(field: ma.fields.Nested) -> Step | None:
     return step
 
 
-def planned_dump(schema: ma.Schema) -> Plan | None:
-    """``plan(schema)``, made once per schema instance."""
+def planned_dump(schema: ma.Schema, active: frozenset[type] = frozenset()) -> Plan | None:
+    """``plan(schema)``, made once per schema instance (two threads making it at once make the
+    same plan)."""
     try:
         return schema.__dict__["_planned_dump"]
     except KeyError:
-        made = schema.__dict__["_planned_dump"] = plan(schema)
+        made = schema.__dict__["_planned_dump"] = plan(schema, active)
         return made
