@@ -538,3 +538,20 @@ def test_limit_headers_do_not_leak_into_the_next_request_of_one_app_context():
     with app.app_context():  # g lives as long as this, across the requests inside
         assert "X-RateLimit-Limit" in client.get("/a").headers
         assert "X-RateLimit-Limit" not in client.get("/free").headers
+
+
+def test_a_request_makes_two_storage_calls_an_increment_and_the_windows_end(monkeypatch):
+    """Not the strategy's three (its get_window_stats reads the count again): with Redis,
+    each call is a round trip."""
+    app, state = _bare_app(RATE_LIMIT_ALPHA_API="5 per minute")
+    storage = state.strategy.storage
+    calls: list[str] = []
+    for name in ("incr", "get", "get_expiry"):
+        original = getattr(storage, name)
+        monkeypatch.setattr(
+            storage, name, lambda *a, _n=name, _o=original, **k: calls.append(_n) or _o(*a, **k)
+        )
+    client = app.test_client()
+    remaining = [client.get("/a").headers["X-RateLimit-Remaining"] for _ in range(3)]
+    assert remaining == ["4", "3", "2"]
+    assert calls == ["incr", "get_expiry"] * 3
