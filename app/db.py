@@ -11,20 +11,21 @@ import logging
 import threading
 import time
 import weakref
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
 import psycopg
 from psycopg import errors as pg_errors
-from psycopg.pq import TransactionStatus
 from psycopg.types.numeric import Int8Dumper
-from psycopg_pool import ConnectionPool, PoolTimeout
+from psycopg_pool import ConnectionPool
 
 from flask import Flask, current_app, g
 
 from app import exceptions, metrics
+from app.db_errors import translate_db_errors
+from app.transactions import pipelined_transaction
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -48,7 +49,8 @@ RETRYABLE = (
 
 # Unique constraints that racing writers can trip despite the identifier locks (a merge moving
 # identifiers while another writer adds them): only these make the transaction run again.
-_IN_TRANSACTION = (TransactionStatus.INTRANS, TransactionStatus.INERROR)
+# This transaction's statements get generic plans (queued: no round trip of its own).
+GENERIC_PLANS = "SELECT set_config('plan_cache_mode', 'force_generic_plan', true)"
 RACE_CONSTRAINTS = frozenset({"profile_identifiers_unique_norm", "profile_identifiers_one_primary"})
 # Any other unique violation is a conflict with existing data, told by constraint name.
 CONFLICTS = {
@@ -199,56 +201,34 @@ class Database:
                     )
         raise AssertionError("unreachable")
 
-    def read(self, work: Callable[[psycopg.Connection], T], request_id: str | None = None) -> T:
+    def read(
+        self,
+        work: Callable[[psycopg.Connection], T],
+        request_id: str | None = None,
+        *,
+        generic_plans: bool = False,
+    ) -> T:
         """Run a read outside an explicit transaction (autocommit), on a short checkout; behind
-        PgBouncer in one transaction, which carries the statement timeout."""
+        PgBouncer in one transaction, which carries the statement timeout.
+
+        ``generic_plans``: in one transaction whose statements get generic plans, for reads of
+        several complex statements that PostgreSQL would otherwise plan anew on every call
+        (``plan_cache_mode`` stays ``auto`` for a prepared statement whose custom plans look
+        cheaper, and planning the duplicate suggestions cost more than running them).
+        """
         with translate_db_errors(self.config, request_id), self.connection() as conn:
-            if not self.bouncer:
+            if not (self.bouncer or generic_plans):
                 return work(conn)
             with pipelined_transaction(conn):
-                self._timeout(conn)
+                if self.bouncer:
+                    self._timeout(conn)
+                if generic_plans:
+                    conn.execute(GENERIC_PLANS)
                 return work(conn)
 
     def stats(self) -> dict[str, int]:
         """Pool counters for metrics; empty before the pool is first used."""
         return self._pool.get_stats() if self._pool is not None else {}
-
-
-@contextmanager
-def pipelined_transaction(conn: psycopg.Connection) -> Iterator[None]:
-    """One transaction in pipeline mode, its BEGIN and COMMIT queued with its statements.
-
-    psycopg's ``conn.transaction()`` inside a pipeline syncs as it enters (its BEGIN is a round
-    trip of its own, taken while the thread holds nothing else worth waiting for) and again
-    before the COMMIT; here BEGIN travels with the first statements and COMMIT with the
-    pipeline's last sync. On any error the transaction is rolled back through psycopg (which
-    also leaves the aborted pipeline state and forgets statements prepared meanwhile), inside
-    the pipeline for errors of the block, after it for an error found by the final sync.
-    Savepoints (``conn.transaction()`` inside) work as in any transaction.
-    """
-    try:
-        with conn.pipeline():
-            conn.execute("BEGIN")
-            try:
-                yield
-                # Queuing COMMIT may read results still in flight, and raise their error.
-                conn.execute("COMMIT")
-            except BaseException:
-                _rollback(conn)
-                raise
-    except BaseException:
-        if conn.pgconn.transaction_status in _IN_TRANSACTION:
-            _rollback(conn)
-        raise
-
-
-def _rollback(conn: psycopg.Connection) -> None:
-    """Roll back, in or out of the pipeline; a connection too broken for that is left to the
-    pool, which discards it: the error that got us here is the one to raise."""
-    try:
-        conn.rollback()
-    except psycopg.Error as exc:
-        log.debug("rollback failed: %s", exc)
 
 
 def start_embedded(data_dir: str | None) -> str:
@@ -269,47 +249,6 @@ def init_app(app: Flask) -> None:
 
 def get_db() -> Database:
     return current_app.extensions["db"]
-
-
-@contextmanager
-def translate_db_errors(config: Mapping[str, Any], request_id: str | None) -> Iterator[None]:
-    """Driver errors that mean "database unreachable" become a 503 with Retry-After.
-
-    A statement cancelled by ``statement_timeout`` or stopped at a server limit (stack depth,
-    statement too complex) is not an outage: retrying the same request cannot succeed, and with
-    every input bounded it means our SQL is at fault. It is a 500 that names the request id.
-    """
-    try:
-        yield
-    except (PoolTimeout, psycopg.OperationalError) as exc:
-        sqlstate = getattr(exc, "sqlstate", None) or ""
-        if sqlstate == QUERY_CANCELED or sqlstate.startswith(PROGRAM_LIMIT_CLASS):
-            metrics.DB_ERRORS.labels("aborted").inc()
-            raise _aborted(exc, sqlstate, config, request_id) from exc
-        metrics.DB_ERRORS.labels("unavailable").inc()
-        log.warning("database unavailable: %s", exc)
-        retry_after = str(config["RETRY_AFTER_SECONDS"])
-        raise exceptions.ServiceUnavailable(headers={"Retry-After": retry_after}) from exc
-
-
-# SQLSTATEs of a statement the server stopped: cancelled (by statement_timeout), or any of
-# class 54 "program limit exceeded" (stack depth, statement too complex, too many columns).
-QUERY_CANCELED = "57014"
-PROGRAM_LIMIT_CLASS = "54"
-
-
-def _aborted(
-    exc: psycopg.OperationalError, sqlstate: str, config: Mapping[str, Any], request_id: str | None
-) -> exceptions.QueryAborted:
-    log.error("query aborted (request %s): %s", request_id, str(exc).strip())
-    if sqlstate == QUERY_CANCELED:
-        timeout = config["DB_STATEMENT_TIMEOUT_MS"]
-        reason = f"ran longer than the statement timeout ({timeout} ms)"
-    else:
-        reason = "exceeded a database server limit"
-    return exceptions.QueryAborted(
-        f"The database query of this request {reason}; please report request id {request_id}."
-    )
 
 
 def run_in_transaction(work: Callable[[psycopg.Connection], T]) -> T:

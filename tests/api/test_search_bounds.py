@@ -11,7 +11,7 @@ import psycopg
 import pytest
 from psycopg import errors as pg_errors
 
-from app import bounds, db, errors
+from app import bounds, db_errors, errors
 
 SEARCH = "/v1/customers/search"
 
@@ -90,7 +90,7 @@ def test_a_statement_timeout_is_a_500_naming_the_request_id_not_a_503(make_app, 
 @pytest.mark.parametrize("exc", [pg_errors.StatementTooComplex, pg_errors.ProgramLimitExceeded])
 def test_a_server_limit_is_a_500_query_aborted_not_a_503(app, exc) -> None:
     with pytest.raises(errors.QueryAborted) as raised:
-        with db.translate_db_errors(app.config, "req-42"):
+        with db_errors.translate_db_errors(app.config, "req-42"):
             raise exc("stack depth limit exceeded")
     assert "server limit" in raised.value.message
     assert "req-42" in raised.value.message
@@ -98,5 +98,5 @@ def test_a_server_limit_is_a_500_query_aborted_not_a_503(app, exc) -> None:
 
 def test_an_unreachable_database_is_still_a_503(app) -> None:
     with pytest.raises(errors.ServiceUnavailable):
-        with db.translate_db_errors(app.config, None):
+        with db_errors.translate_db_errors(app.config, None):
             raise psycopg.OperationalError("connection refused")

@@ -159,7 +159,7 @@ def _round_trips(wire: Wire, call) -> int:
 
 def test_round_trips_of_a_partner_upsert_a_batch_and_a_read(api, wire):
     """BEGIN travels with the first statements and COMMIT with the last sync
-    (db.pipelined_transaction): a partner upsert that creates its person is 4 round trips,
+    (transactions.pipelined_transaction): a partner upsert that creates its person is 4 round trips,
     one that finds it 3, a batch of 10 is 4, a read by id 1."""
     api.post(CONTACTS, json={"email": "warm@example.com"})  # caches the key
     body = {"email": "a@example.com", "external_id": "a-1", "name": "Ann Lee"}

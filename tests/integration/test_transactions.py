@@ -1,5 +1,5 @@
-"""app.db.pipelined_transaction: BEGIN and COMMIT travel with the statements, and every way a
-transaction can fail leaves the connection idle and usable."""
+"""app.transactions.pipelined_transaction: BEGIN and COMMIT travel with the statements, and
+every way a transaction can fail leaves the connection idle and usable."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 from psycopg import errors as pg_errors
 from psycopg.pq import TransactionStatus
 
-from app.db import pipelined_transaction
+from app.transactions import pipelined_transaction
 from tests.support.wire import Wire, traced
 
 
@@ -103,3 +103,16 @@ def test_the_blocks_own_error_is_raised_even_with_a_failed_statement_unread(conn
                 raise LookupError("not found")
     assert caplog.records == []
     assert ids(conn) == [1]
+
+
+def test_a_generic_plans_read_gets_them_for_its_statements_only(app):
+    """``Database.read(..., generic_plans=True)``: one transaction whose statements get generic
+    plans (a transaction-local setting seen by a later statement proves the transaction); the
+    pooled connection's own setting is untouched afterwards."""
+    database = app.extensions["db"]
+
+    def setting(conn: psycopg.Connection) -> str:
+        return conn.execute("SELECT current_setting('plan_cache_mode')").fetchone()[0]
+
+    assert database.read(setting, generic_plans=True) == "force_generic_plan"
+    assert database.read(setting) == "auto"
