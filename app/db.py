@@ -49,8 +49,6 @@ RETRYABLE = (
 
 # Unique constraints that racing writers can trip despite the identifier locks (a merge moving
 # identifiers while another writer adds them): only these make the transaction run again.
-# This transaction's statements get generic plans (queued: no round trip of its own).
-GENERIC_PLANS = "SELECT set_config('plan_cache_mode', 'force_generic_plan', true)"
 RACE_CONSTRAINTS = frozenset({"profile_identifiers_unique_norm", "profile_identifiers_one_primary"})
 # Any other unique violation is a conflict with existing data, told by constraint name.
 CONFLICTS = {
@@ -201,29 +199,14 @@ class Database:
                     )
         raise AssertionError("unreachable")
 
-    def read(
-        self,
-        work: Callable[[psycopg.Connection], T],
-        request_id: str | None = None,
-        *,
-        generic_plans: bool = False,
-    ) -> T:
+    def read(self, work: Callable[[psycopg.Connection], T], request_id: str | None = None) -> T:
         """Run a read outside an explicit transaction (autocommit), on a short checkout; behind
-        PgBouncer in one transaction, which carries the statement timeout.
-
-        ``generic_plans``: in one transaction whose statements get generic plans, for reads of
-        several complex statements that PostgreSQL would otherwise plan anew on every call
-        (``plan_cache_mode`` stays ``auto`` for a prepared statement whose custom plans look
-        cheaper, and planning the duplicate suggestions cost more than running them).
-        """
+        PgBouncer in one transaction, which carries the statement timeout."""
         with translate_db_errors(self.config, request_id), self.connection() as conn:
-            if not (self.bouncer or generic_plans):
+            if not self.bouncer:
                 return work(conn)
             with pipelined_transaction(conn):
-                if self.bouncer:
-                    self._timeout(conn)
-                if generic_plans:
-                    conn.execute(GENERIC_PLANS)
+                self._timeout(conn)
                 return work(conn)
 
     def stats(self) -> dict[str, int]:

@@ -38,7 +38,7 @@ class CustomerDuplicates(MethodView):
         id shows its survivor's suggestions; merged-away customers are never suggested.
         """
         ctx = api_context.context()
-        data, cursor = context.read_generic(
+        data, cursor = context.read(
             ctx, suggestions.find_duplicates, customer_id, args["limit"], args.get("after")
         )
         return {"data": data, "nextCursor": cursor}

@@ -76,13 +76,6 @@ def read(ctx: Context, use_case: Callable[..., T], *args: Any, **kwargs: Any) ->
     return _database(ctx).read(lambda conn: use_case(conn, ctx, *args, **kwargs), ctx.request_id)
 
 
-def read_generic(ctx: Context, use_case: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    """``read``, in one transaction whose statements get generic plans (``Database.read``)."""
-    return _database(ctx).read(
-        lambda conn: use_case(conn, ctx, *args, **kwargs), ctx.request_id, generic_plans=True
-    )
-
-
 def _database(ctx: Context) -> Database:
     if ctx.database is None:
         raise RuntimeError("this context has no database: call the use case with a connection")

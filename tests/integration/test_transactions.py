@@ -103,16 +103,3 @@ def test_the_blocks_own_error_is_raised_even_with_a_failed_statement_unread(conn
                 raise LookupError("not found")
     assert caplog.records == []
     assert ids(conn) == [1]
-
-
-def test_a_generic_plans_read_gets_them_for_its_statements_only(app):
-    """``Database.read(..., generic_plans=True)``: one transaction whose statements get generic
-    plans (a transaction-local setting seen by a later statement proves the transaction); the
-    pooled connection's own setting is untouched afterwards."""
-    database = app.extensions["db"]
-
-    def setting(conn: psycopg.Connection) -> str:
-        return conn.execute("SELECT current_setting('plan_cache_mode')").fetchone()[0]
-
-    assert database.read(setting, generic_plans=True) == "force_generic_plan"
-    assert database.read(setting) == "auto"
