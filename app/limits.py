@@ -23,6 +23,7 @@ from typing import Any
 import limits
 import limits.storage
 import limits.strategies
+from limits.storage import RedisStorage
 
 from flask import Blueprint, Flask, Response, current_app, g, request
 
@@ -37,6 +38,14 @@ REDIS_TIMEOUT_SECONDS = 1.0
 # Counted by app.rate_counts (no expiry thread), not by limits' MemoryStorage.
 MEMORY_SCHEME = "memory://"
 EXTENSION = "rate_limits"
+# limits' fixed-window increment (RedisStorage.incr's script) and the window's TTL, in one call.
+INCR_EXPIRE_TTL = """
+local current = redis.call('incrby', KEYS[1], ARGV[2])
+if tonumber(current) == tonumber(ARGV[2]) then
+    redis.call('expire', KEYS[1], ARGV[1])
+end
+return {current, redis.call('ttl', KEYS[1])}
+"""
 HEADERS = ("X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset")
 
 
@@ -62,6 +71,7 @@ class RateLimits:
     groups: dict[str, tuple[str, list[limits.RateLimitItem]]]  # blueprint name -> group, items
     prefix: str
     enabled: bool
+    redis_script: Any = None  # INCR_EXPIRE_TTL, registered on first use
 
     def check(self, group: str, items: list[limits.RateLimitItem], key: str) -> Checked:
         """Count one request against ``items``; raise ``TooManyRequests`` past one of them.
@@ -94,9 +104,20 @@ class RateLimits:
             stats = self.strategy.get_window_stats(item, *ids)
             return Checked(item, stats.remaining, int(stats.reset_time + 1)), allowed
         storage, key = self.strategy.storage, item.key_for(*ids)
-        count = storage.incr(key, item.get_expiry())
-        reset = storage.get_expiry(key)
+        if isinstance(storage, RedisStorage):
+            count, reset = self._redis_count(storage, key, item.get_expiry())
+        else:
+            count = storage.incr(key, item.get_expiry())
+            reset = storage.get_expiry(key)
         return Checked(item, max(0, item.amount - count), int(reset + 1)), count <= item.amount
+
+    def _redis_count(self, storage: RedisStorage, key: str, expiry: int) -> tuple[int, float]:
+        """Both calls in one script, one round trip: limits' own increment (``INCRBY``, and
+        ``EXPIRE`` on a new window, on the same prefixed key), then the window's ``TTL``."""
+        if self.redis_script is None:
+            self.redis_script = storage.get_connection().register_script(INCR_EXPIRE_TTL)
+        count, ttl = self.redis_script([storage.prefixed_key(key)], [expiry, 1])
+        return int(count), max(int(ttl), 0) + time.time()
 
 
 def headers(checked: Checked, *, retry_after: bool = False) -> dict[str, str]:

@@ -8,6 +8,7 @@ import os
 import socket
 import subprocess
 import sys
+import time
 import uuid
 from pathlib import Path
 from types import SimpleNamespace
@@ -555,3 +556,31 @@ def test_a_request_makes_two_storage_calls_an_increment_and_the_windows_end(monk
     remaining = [client.get("/a").headers["X-RateLimit-Remaining"] for _ in range(3)]
     assert remaining == ["4", "3", "2"]
     assert calls == ["incr", "get_expiry"] * 3
+
+
+@pytest.mark.skipif(
+    not os.environ.get("REDIS_URL"),
+    reason="REDIS_URL is not set: counting Redis commands needs a Redis server "
+    "(.ci/run sets REDIS_URL=redis://127.0.0.1:6379/0 when one answers there)",
+)
+def test_with_redis_a_request_is_one_script_call(make_app, monkeypatch):
+    """The increment and the window's end in one round trip: one EVALSHA a request, nothing
+    else; the counts and headers as before (on keys of this test's own prefix)."""
+    app = make_app(
+        RATELIMIT_STORAGE_URI=os.environ["REDIS_URL"],
+        RATELIMIT_KEY_PREFIX=f"test-{uuid.uuid4().hex}",
+        RATE_LIMIT_PARTNER_API="3 per minute",
+    )
+    caller = Caller(app)
+    assert remaining(caller.unknown_contact()) == 2  # loads the script
+    client = app.extensions[limits.EXTENSION].strategy.storage.get_connection()
+    sent: list[str] = []
+    original = client.execute_command
+    monkeypatch.setattr(
+        client, "execute_command", lambda *a, **k: sent.append(str(a[0])) or original(*a, **k)
+    )
+    answers = [caller.unknown_contact() for _ in range(3)]
+    assert [r.status_code for r in answers] == [404, 404, 429]
+    assert [remaining(r) for r in answers] == [1, 0, 0]
+    assert 0 < int(answers[1].headers["X-RateLimit-Reset"]) - int(time.time()) <= 61
+    assert sent == ["EVALSHA"] * 3
