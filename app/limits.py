@@ -46,7 +46,6 @@ if tonumber(current) == tonumber(ARGV[2]) then
 end
 return {current, redis.call('ttl', KEYS[1])}
 """
-HEADERS = ("X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset")
 
 
 def setting_name(group: str) -> str:
@@ -121,13 +120,11 @@ class RateLimits:
 
 
 def headers(checked: Checked, *, retry_after: bool = False) -> dict[str, str]:
-    values = dict(
-        zip(
-            HEADERS,
-            (str(checked.item.amount), str(checked.remaining), str(checked.reset_at)),
-            strict=True,
-        )
-    )
+    values = {
+        "X-RateLimit-Limit": str(checked.item.amount),
+        "X-RateLimit-Remaining": str(checked.remaining),
+        "X-RateLimit-Reset": str(checked.reset_at),
+    }
     if retry_after:
         values["Retry-After"] = str(max(0, int(checked.reset_at - time.time())))
     return values

@@ -81,25 +81,30 @@ def on_commit(count: Callable[[], None]) -> None:
 
 
 @contextmanager
-def until_commit() -> Iterator[None]:
-    """One attempt of a transaction: what it counts is counted only if the block succeeds."""
-    token = _pending.set([])
+def _held() -> Iterator[list[Callable[[], None]]]:
+    """What the block counts, held back in a list of its own (the caller's list is restored)."""
+    pending: list[Callable[[], None]] = []
+    token = _pending.set(pending)
     try:
-        yield
-        for count in _pending.get() or ():
-            count()
+        yield pending
     finally:
         _pending.reset(token)
 
 
 @contextmanager
+def until_commit() -> Iterator[None]:
+    """One attempt of a transaction: what it counts is counted only if the block succeeds."""
+    with _held() as pending:
+        yield
+        for count in pending:
+            count()
+
+
+@contextmanager
 def discarded() -> Iterator[None]:
     """Work that is rolled back on purpose (a merge preview): it counts nothing."""
-    token = _pending.set([])
-    try:
+    with _held():
         yield
-    finally:
-        _pending.reset(token)
 
 
 def pool(stats: dict[str, int]) -> None:
