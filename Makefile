@@ -38,7 +38,7 @@ api: install
 	$(BIN)/python -m pytest tests/api
 
 quality: install  ## identity-resolution precision/recall on the full generated set (10,000+ people)
-	QUALITY_PEOPLE=10000 $(BIN)/python -m pytest tests/quality -s
+	QUALITY_PEOPLE=10000 SWEEP_ORDER_PEOPLE=5000 SWEEP_ORDER_SHUFFLES=4 $(BIN)/python -m pytest tests/quality -s
 
 lint: install
 	$(BIN)/ruff check .

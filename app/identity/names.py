@@ -203,23 +203,37 @@ def _telling(names: tuple[str | None, ...]) -> tuple[str, ...]:
 
 
 def best_comparison(
-    left: Sequence[str | None], right: Sequence[str | None]
+    left: Sequence[str | None], right: Sequence[str | None], *, every: bool = False
 ) -> tuple[Comparison, str | None, str | None]:
-    """The best-scoring pair of one person's names with another's (each side: ``telling``),
-    and the two names it compares; ``MISSING`` when a side has no name."""
+    """The best-scoring pair of one person's names with another's (each side: ``telling``,
+    or with ``every`` each distinct name), and the two names it compares; ``MISSING`` when a
+    side has no name."""
+    pick = _every if every else telling
     best: tuple[Comparison, str | None, str | None] = (MISSING, None, None)
-    for a in telling(left):
-        for b in telling(right):
+    for a in pick(left):
+        for b in pick(right):
             found = compare_names(a, b)
             if found.score > best[0].score or best[1] is None:
                 best = (found, a, b)
     return best
 
 
-def best_similarity(left: Sequence[str | None], right: Sequence[str | None]) -> float:
+def best_similarity(
+    left: Sequence[str | None], right: Sequence[str | None], *, every: bool = False
+) -> float:
     """The score of the best pair of one person's names with another's (``best_comparison``):
     what the phone + name rule compares with the threshold."""
-    return best_comparison(left, right)[0].score
+    return best_comparison(left, right, every=every)[0].score
+
+
+def _every(names: Sequence[str | None]) -> tuple[str, ...]:
+    return _distinct(tuple(names))
+
+
+@lru_cache(maxsize=16384)
+def _distinct(names: tuple[str | None, ...]) -> tuple[str, ...]:
+    """Each distinct normalized name once, in order (the sweep's side of a comparison)."""
+    return tuple(dict.fromkeys(n for n in map(normalize_name, names) if n))
 
 
 def union(*histories: Iterable[str | None]) -> tuple[str, ...]:

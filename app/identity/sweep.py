@@ -7,6 +7,16 @@ name rule applied between profiles, every name of each compared), and so, transi
 every profile linked to them that way. Since merged profiles keep every phone and name of
 their parts, that closure is the same for any order the records came in.
 
+That holds only for a monotone rule: what links two profiles must still link them once either
+has absorbed others. So the sweep compares every distinct name of each side, where the write
+path leaves out a name another of the person's names spells out (``names.telling``: an initial
+beside the spelled-out given name). With that filter, "F. Patiño" merged first with "Fitto
+Patiño" no longer met "Fiot Patiño", merged first with "Fiot" it no longer met "Fitto": which
+two ended together depended on arrival order. Compared in full, the initial joins all three in
+every order. The price: a household where one record was written with an initial on the shared
+phone ends as one person (the write path may already have merged it that way, depending on the
+order; the sweep makes every order agree).
+
 Emails and external ids need no sweep: each is held by one live profile per account (a unique
 index), so two profiles never share one. Blocks are the holders of one phone; a phone shared
 too widely (``rules.is_shared_phone``) links nobody, and a pair known to be two people
@@ -64,7 +74,7 @@ def links_in(
     found = []
     for i, a in enumerate(holders):
         for b in holders[i + 1 :]:
-            score = names.best_similarity(known_names(a), known_names(b))
+            score = names.best_similarity(known_names(a), known_names(b), every=True)
             if score >= threshold:
                 found.append(Link(min(a.id, b.id), max(a.id, b.id), phone, score))
     return found

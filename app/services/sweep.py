@@ -106,7 +106,7 @@ def _still_one_person(
         phone = _phone(a, link.phone)
         if phone is None or _phone(b, link.phone) is None:
             return None
-        score = names.best_similarity(known_names(a), known_names(b))
+        score = names.best_similarity(known_names(a), known_names(b), every=True)
         if score < ctx.settings.threshold:
             return None
         for pid in (link.a, link.b):
