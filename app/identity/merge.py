@@ -9,6 +9,7 @@ the survivor winning per property; the earliest ``created_at``/``first_seen`` an
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from app.identity.names import union
@@ -47,46 +48,63 @@ def plan_merge(
         ordered = chosen + [p for p in ordered if p.id != survivor]
     first = ordered[0]
     by_id = {m.profile_id: m for m in matches}
-    fields, sources = _fields(ordered)
-    custom_data, custom_sources = _custom_data(ordered)
+    # The merged state after each profile in rank order: the plan is the last, and each
+    # profile's undo is the step from the state before it to the state after it.
+    states = [_State.of(ordered[:k]) for k in range(1, len(ordered) + 1)]
+    final = states[-1]
     return MergePlan(
         survivor=first.id,
         merged=tuple(_evidence(p.id, first.id, by_id) for p in ordered[1:]),
-        fields=fields,
-        custom_data=custom_data,
-        created_at=min(p.created_at for p in ordered),
-        names=_history(fields, ordered),
-        field_sources=sources,
-        custom_data_sources=custom_sources,
-        undo={p.id: _undo(ordered[:k], p) for k, p in enumerate(ordered) if k},
+        fields=final.fields,
+        custom_data=final.custom_data,
+        created_at=final.created_at,
+        names=final.names,
+        field_sources=final.field_sources,
+        custom_data_sources=final.custom_data_sources,
+        undo={p.id: _undo(states[k - 1], states[k]) for k, p in enumerate(ordered) if k},
     )
 
 
-def _undo(ahead: Sequence[Profile], profile: Profile) -> Undo:
-    """What merging ``profile`` into the survivor merged with ``ahead`` changes. Merges of one
-    plan are recorded (and undone, last first) in rank order, so each one's "before" is the
-    state the previous one left."""
-    before_fields, _ = _fields(ahead)
-    after_fields, _ = _fields([*ahead, profile])
-    before_custom, _ = _custom_data(ahead)
-    after_custom, _ = _custom_data([*ahead, profile])
-    before_created = min(p.created_at for p in ahead)
-    after_created = min(before_created, profile.created_at)
-    before_names = _history(before_fields, ahead)
-    after_names = _history(after_fields, [*ahead, profile])
+@dataclass(frozen=True)
+class _State:
+    """The merged person's values after merging a prefix of the profiles in rank order."""
+
+    fields: dict[str, Any]
+    field_sources: dict[str, int | None]
+    custom_data: dict[str, Any]
+    custom_data_sources: dict[str, int]
+    created_at: Any
+    names: tuple[str, ...]
+
+    @classmethod
+    def of(cls, ordered: Sequence[Profile]) -> _State:
+        fields, sources = _fields(ordered)
+        custom_data, custom_sources = _custom_data(ordered)
+        created_at = min(p.created_at for p in ordered)
+        return cls(
+            fields, sources, custom_data, custom_sources, created_at, _history(fields, ordered)
+        )
+
+
+def _undo(before: _State, after: _State) -> Undo:
+    """What merging one more profile into the survivor changes. Merges of one plan are
+    recorded (and undone, last first) in rank order, so each one's "before" is the state the
+    previous one left."""
     return Undo(
         fields={
-            name: (before_fields.get(name), value)
-            for name, value in after_fields.items()
-            if before_fields.get(name) != value
+            name: (before.fields.get(name), value)
+            for name, value in after.fields.items()
+            if before.fields.get(name) != value
         },
         custom_data={
-            key: (before_custom.get(key, ABSENT), value)
-            for key, value in after_custom.items()
-            if before_custom.get(key, ABSENT) != value
+            key: (before.custom_data.get(key, ABSENT), value)
+            for key, value in after.custom_data.items()
+            if before.custom_data.get(key, ABSENT) != value
         },
-        created_at=None if after_created == before_created else (before_created, after_created),
-        names=tuple(n for n in after_names if n not in before_names),
+        created_at=None
+        if after.created_at == before.created_at
+        else (before.created_at, after.created_at),
+        names=tuple(n for n in after.names if n not in before.names),
     )
 
 
