@@ -124,6 +124,8 @@ def _summary_text(name: str, s: sweep.Summary, dry_run: bool) -> str:
     skipped = (
         f", {s.skipped_groups:,} groups changed meanwhile (next run)" if s.skipped_groups else ""
     )
+    if s.unfinished:
+        skipped += f", stopped after {sweep.MAX_PASSES} passes (a next run may merge more)"
     return (
         f"account {name}: {s.scanned:,} profiles scanned, {s.compared:,} sharing a phone "
         f"({s.blocks:,} phones compared, {s.skipped_blocks:,} shared too widely), "

@@ -7,8 +7,10 @@ body that parses as JSON is used whatever the header says. Strings PostgreSQL ca
 
 from __future__ import annotations
 
+import functools
 import json
 import math
+import types
 from collections.abc import Iterator
 from typing import Any
 
@@ -153,11 +155,19 @@ class Blueprint(flask_smorest.Blueprint):
     def alt_response(self, *args: Any, **kwargs: Any) -> Any:
         """flask-smorest's decorator, documenting only: its wrapper does nothing at run time
         but call the view, and a write route carries a dozen of them (one per documented
-        status), so the view keeps the documentation and loses the wrappers."""
+        status). It returns a copy of the view (the same code, no extra call) carrying the
+        documentation, so that, as with flask-smorest's wrapper, the function decorated is
+        left as it was."""
         decorator = super().alt_response(*args, **kwargs)
 
         def document(func: Any) -> Any:
-            func._apidoc = decorator(func)._apidoc
-            return func
+            copy = types.FunctionType(
+                func.__code__, func.__globals__, func.__name__, func.__defaults__,
+                func.__closure__,
+            )  # fmt: skip
+            copy.__kwdefaults__ = func.__kwdefaults__
+            functools.update_wrapper(copy, func)
+            copy._apidoc = decorator(copy)._apidoc
+            return copy
 
         return document

@@ -5,7 +5,11 @@ outcome depends on arrival order. The sweep closes that gap: two live profiles t
 common phone and are known by names at least ``threshold`` similar are one person (the phone +
 name rule applied between profiles, every name of each compared), and so, transitively, is
 every profile linked to them that way. Since merged profiles keep every phone and name of
-their parts, that closure is the same for any order the records came in.
+their parts, that closure is the same for any order the records came in — within limits: a
+person keeps the latest ``names.HISTORY_LIMIT`` distinct names only; a phone counts as shared
+by its holders' current names (which a merge may change) and a block over ``MAX_BLOCK``
+holders is skipped, both judged on the partition of the moment; pairs unmerged by hand are
+kept apart in whichever order links come.
 
 That holds only for a monotone rule: what links two profiles must still link them once either
 has absorbed others. So the sweep compares every distinct name of each side, where the write

@@ -42,6 +42,8 @@ class Summary:
     merges: int = 0  # done (profiles merged away)
     skipped_groups: int = 0  # changed before they could be merged: left for the next run
     seconds: float = 0.0
+    # Stopped after MAX_PASSES passes, the last of which merged: a next run may find more.
+    unfinished: bool = False
 
 
 def find(
@@ -151,6 +153,8 @@ def sweep(
         survivors = _merge_batches(ctx, plan.groups, summary, jobs, progress)
         if summary.merges == merged_before:
             break
+    else:
+        summary.unfinished = True
     summary.seconds = clock() - started
     return summary
 

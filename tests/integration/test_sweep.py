@@ -121,6 +121,13 @@ def test_a_second_run_merges_nothing(api, runner):
     assert "0 groups found, 0 merges done" in sweep(runner).stdout
 
 
+def test_a_run_stopped_by_the_pass_cap_says_a_next_run_may_merge_more(api, runner, monkeypatch):
+    split_pair(api)
+    monkeypatch.setattr(sweep_service, "MAX_PASSES", 1)  # the one pass merges: not known done
+    assert "stopped after 1 passes (a next run may merge more)" in sweep(runner).stdout
+    assert "passes" not in sweep(runner).stdout  # nothing left: the pass found nothing
+
+
 def test_the_summary_counts_what_was_scanned(api, runner):
     split_pair(api)
     create(api, {"name": "Carl Berg", "email": "carl@example.net"})

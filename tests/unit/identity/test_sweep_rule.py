@@ -35,17 +35,41 @@ def test_every_compares_each_distinct_name_even_one_another_spells_out():
 
 
 def test_the_sweep_joins_an_initial_to_every_spelling_it_stands_for_whichever_met_first():
-    # "F. Patiño" matches both spellings, which do not match each other: the write path merged
-    # it with whichever came first, and the other was left apart, in either order.
-    records = ("F. Patiño", "Fitto Patiño", "Fiot Patiño")
-    ends = set()
-    for first, second, third in permutations(records):
-        split = [profile(1, first, second), profile(2, third)]  # what the write path left
-        [group] = closure(split)
-        ends.add(group)
-    assert ends == {frozenset({1, 2})}
+    # "F. Patiño" matches both spellings, which do not match each other (two edits in four
+    # letters). Whichever of them met it first at write time, the sweep ends with all three.
+    for first, second, third in (
+        ("F. Patiño", "Fitto Patiño", "Fiot Patiño"),
+        ("F. Patiño", "Fiot Patiño", "Fitto Patiño"),
+    ):
+        groups = closure([profile(1, first, second), profile(2, third)])
+        assert groups == {frozenset({1, 2})}, (first, second, third)
+    # Nothing merged yet: the initial links to both, and the closure is the same three.
+    groups = closure(
+        [profile(1, "F. Patiño"), profile(2, "Fitto Patiño"), profile(3, "Fiot Patiño")]
+    )
+    assert groups == {frozenset({1, 2, 3})}
 
 
-def test_the_sweep_still_leaves_a_household_apart():
-    # Two given names on one phone, no initial written: two people.
+NAMES = ("F. Patiño", "Fitto Patiño", "Fiot Patiño", "Patiño Fitto", "Jane Smith", "J. Smith",
+         "John Smith", "Jon Smith", "Ann Lee", "Anne Leigh")  # fmt: skip
+
+
+def test_what_links_two_profiles_still_links_them_after_either_absorbs_another():
+    # Monotone: a merged person is known by every name of its parts.
+    for a, b, c in permutations(NAMES, 3):
+        if n.best_similarity([a], [b], every=True) >= 80.0:
+            assert n.best_similarity([a, c], [b], every=True) >= 80.0
+            assert n.best_similarity([c, a], [b], every=True) >= 80.0
+
+
+def test_the_price_a_household_with_an_initial_written_ends_as_one_person():
+    # Jane and John Smith share a phone; one record of Jane was written "J. Smith". The write
+    # path merged it with Jane, and John stays apart from it; the sweep joins John too, as it
+    # would have had "J. Smith" met John first.
+    assert n.best_similarity(["Jane Smith", "J. Smith"], ["John Smith"]) == 50.0
+    joined = closure([profile(1, "J. Smith", "Jane Smith"), profile(2, "John Smith")])
+    assert joined == {frozenset({1, 2})}
+
+
+def test_the_sweep_leaves_a_household_apart_when_no_initial_was_written():
     assert closure([profile(1, "Jane Smith"), profile(2, "John Smith")]) == set()
