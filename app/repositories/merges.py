@@ -73,8 +73,8 @@ def load_facts(conn: psycopg.Connection, account_id: int, ids: Iterable[int]) ->
             identifiers=identifiers,
             fields={name: row[name] for name in profiles.NAMES},
             custom_data=row["custom_data"],
-            tags=row["tags"],
-            events=row["events"],
+            tags=len(row["snapshot"]["tags"]),
+            events=len(row["snapshot"]["event_ids"]),
             names=tuple(row["names"]),
         )
         facts[row["id"]] = Facts(profile, row["snapshot"])

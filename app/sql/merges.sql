@@ -20,11 +20,9 @@ FOR UPDATE;
 -- load_facts --
 -- Everything survivorship and consolidation look at, plus a full snapshot for the history.
 -- The column lists are filled in from app/repositories/profiles.py (COLUMNS).
+-- The profile's tag and event counts are the lengths of the snapshot's lists (counted there,
+-- not by two more lookups per profile).
 SELECT p.id, p.created_at, {columns}, p.names, p.custom_data,
-       (SELECT count(*) FROM profile_tags pt
-         WHERE pt.account_id = p.account_id AND pt.profile_id = p.id) AS tags,
-       (SELECT count(*) FROM events e
-         WHERE e.account_id = p.account_id AND e.profile_id = p.id) AS events,
        coalesce((SELECT json_agg(json_build_object('kind', i.kind, 'value', i.value,
                                  'norm', i.value_norm, 'primary', i.is_primary) ORDER BY i.id)
                  FROM profile_identifiers i
