@@ -57,6 +57,12 @@ def known_names(profile: Profile) -> tuple[str | None, ...]:
     return (profile.name, *profile.names)
 
 
+def going_by(name: str | None, names: Iterable[str]) -> str | None:
+    """The name a phone holder counts as for ``is_shared_phone``: its current one, else its
+    latest. The write path and the sweep judge a phone by the same names."""
+    return name or next(iter(names), None)
+
+
 def is_shared_phone(names: Iterable[str | None], *, limit: int, threshold: float) -> bool:
     """More than ``limit`` holders whose names are pairwise below the threshold: a front desk
     or call centre number, not a person's. Nameless holders count as distinct people."""

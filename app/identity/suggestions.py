@@ -34,7 +34,7 @@ from rapidfuzz.distance import OSA
 
 from app.identity import blocking
 from app.identity.names import name_similarity
-from app.identity.rules import DEFAULT_THRESHOLD, is_shared_phone
+from app.identity.rules import DEFAULT_THRESHOLD, going_by, is_shared_phone
 from app.identity.types import Identifier, Kind, Profile
 
 CLOSE = 60.0  # names at least this similar, below the threshold, are "close"
@@ -121,7 +121,8 @@ def _shared_phones(
     """Phones of ``profile`` held by more than ``limit`` people (the rules' notion)."""
     shared = set()
     for phone in _values(profile, Kind.PHONE):
-        names = [profile.name] + [o.name for o in others if phone in _values(o, Kind.PHONE)]
+        holders = [profile, *(o for o in others if phone in _values(o, Kind.PHONE))]
+        names = [going_by(p.name, p.names) for p in holders]
         if is_shared_phone(names, limit=limit, threshold=threshold):
             shared.add(phone)
     return shared

@@ -7,9 +7,9 @@ name rule applied between profiles, every name of each compared), and so, transi
 every profile linked to them that way. Since merged profiles keep every phone and name of
 their parts, that closure is the same for any order the records came in — within limits: a
 person keeps the latest ``names.HISTORY_LIMIT`` distinct names only; a phone counts as shared
-by its holders' current names (which a merge may change) and a block over ``MAX_BLOCK``
-holders is skipped, both judged on the partition of the moment; pairs unmerged by hand are
-kept apart in whichever order links come.
+by the names its holders go by (``rules.going_by``, as at write time), which a merge may
+change, and a block over ``MAX_BLOCK`` holders is skipped, both judged on the partition of the
+moment; pairs unmerged by hand are kept apart in whichever order links come.
 
 That holds only for a monotone rule: what links two profiles must still link them once either
 has absorbed others. So the sweep compares every distinct name of each side, where the write
@@ -33,7 +33,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from app.identity import names
-from app.identity.rules import is_shared_phone, known_names
+from app.identity.rules import going_by, is_shared_phone, known_names
 from app.identity.types import Profile
 
 # Holders of one phone compared pairwise at most: a block this large is a shared line, not a
@@ -72,7 +72,7 @@ def links_in(
 ) -> list[Link] | None:
     """The pairs of one phone's holders that the rule joins; ``None`` for a shared line."""
     if len(holders) > MAX_BLOCK or is_shared_phone(
-        (p.name for p in holders), limit=shared_limit, threshold=threshold
+        (going_by(p.name, p.names) for p in holders), limit=shared_limit, threshold=threshold
     ):
         return None
     found = []

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from app import identity
 from app.identity import Identifier, Kind, Match, Profile, Record
 from app.identity.names import best_similarity
+from app.identity.rules import going_by
 from app.repositories.resolution import Lookup
 from app.services.context import Settings
 
@@ -78,9 +79,10 @@ def evidence(
         holders = look.phones.get(ident.norm, [])
         found.looked_at.update(h.id for h in holders)
         # Each holder by the name it goes by now (else its latest): one person each.
-        going_by = [h.name or next(iter(h.names), None) for h in holders]
         if identity.is_shared_phone(
-            going_by, limit=settings.shared_limit, threshold=settings.threshold
+            [going_by(h.name, h.names) for h in holders],
+            limit=settings.shared_limit,
+            threshold=settings.threshold,
         ):
             found.shared.add(ident.norm)
             _report_shared(account_id, ident.norm, settings.shared_limit)

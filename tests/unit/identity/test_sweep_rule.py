@@ -73,3 +73,14 @@ def test_the_price_a_household_with_an_initial_written_ends_as_one_person():
 
 def test_the_sweep_leaves_a_household_apart_when_no_initial_was_written():
     assert closure([profile(1, "Jane Smith"), profile(2, "John Smith")]) == set()
+
+
+def test_a_holder_whose_name_was_cleared_counts_by_its_latest_name_as_at_write_time():
+    # One phone, two holders: Ann Lee, and a profile whose name was cleared after being
+    # written "Ann Lee". The write path counts one person on that phone (by the latest name),
+    # so the phone is not shared at a limit of 1; the sweep judges it the same way and links.
+    ann = Profile(1, WHEN, "Ann Lee", (PHONE,), names=("ann lee",))
+    cleared = Profile(2, WHEN, None, (PHONE,), names=("ann lee",))
+    plan = plan_sweep([(PHONE.norm, [1, 2])], {1: ann, 2: cleared}, threshold=80.0, shared_limit=1)
+    assert plan.skipped_blocks == 0
+    assert {frozenset(g.members) for g in plan.groups} == {frozenset({1, 2})}
