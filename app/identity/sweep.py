@@ -67,6 +67,12 @@ class SweepPlan:
     skipped_blocks: int  # phones shared too widely, or held by more than MAX_BLOCK
 
 
+def similarity(a: Profile, b: Profile) -> float:
+    """The sweep's measure of two profiles: the best pair of every name of each (monotone,
+    see above). Planning and the re-check on locked rows both use it, so they agree."""
+    return names.best_similarity(known_names(a), known_names(b), every=True)
+
+
 def links_in(
     phone: str, holders: Sequence[Profile], *, threshold: float, shared_limit: int
 ) -> list[Link] | None:
@@ -78,7 +84,7 @@ def links_in(
     found = []
     for i, a in enumerate(holders):
         for b in holders[i + 1 :]:
-            score = names.best_similarity(known_names(a), known_names(b), every=True)
+            score = similarity(a, b)
             if score >= threshold:
                 found.append(Link(min(a.id, b.id), max(a.id, b.id), phone, score))
     return found

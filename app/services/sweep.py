@@ -16,9 +16,8 @@ from dataclasses import dataclass, field
 import psycopg
 
 from app import identity
-from app.identity import Identifier, Kind, Match, Rule, names
-from app.identity.rules import known_names
-from app.identity.sweep import Group, SweepPlan, plan_sweep
+from app.identity import Identifier, Kind, Match, Rule
+from app.identity.sweep import Group, SweepPlan, plan_sweep, similarity
 from app.repositories import distinct_profiles
 from app.repositories import merges as merge_rows
 from app.repositories import sweep as repo
@@ -108,7 +107,7 @@ def _still_one_person(
         phone = _phone(a, link.phone)
         if phone is None or _phone(b, link.phone) is None:
             return None
-        score = names.best_similarity(known_names(a), known_names(b), every=True)
+        score = similarity(a, b)
         if score < ctx.settings.threshold:
             return None
         for pid in (link.a, link.b):
