@@ -20,14 +20,12 @@ from app.sql import queries
 
 q = queries("merges")
 # Composed once, at import: composing it per execution costs more than the statement.
-LOAD_FACTS = (
-    sql.SQL(q["load_facts"])
-    .format(
-        columns=sql.SQL(profiles.SELECT_COLUMNS),
-        derived=sql.SQL(", ").join(sql.Literal(name) for name in profiles.FOLD_COLUMNS),
-    )
-    .as_string()
+_SNAPSHOT = sql.SQL(q["snapshot"]).format(
+    derived=sql.SQL(", ").join(sql.Literal(name) for name in profiles.FOLD_COLUMNS)
 )
+LOAD_FACTS = sql.SQL(q["load_facts"]).format(columns=sql.SQL(profiles.SELECT_COLUMNS)).as_string()
+LOAD_SNAPSHOTS = sql.SQL(q["load_snapshots"]).format(snapshot=_SNAPSHOT).as_string()
+RECORD_MERGES = sql.SQL(q["record_merges"]).format(snapshot=_SNAPSHOT).as_string()
 
 
 def resolve_ids(conn: psycopg.Connection, account_id: int, ids: Iterable[int]) -> dict[int, int]:
@@ -53,7 +51,7 @@ def lock_profiles(conn: psycopg.Connection, account_id: int, ids: Iterable[int])
 @dataclass(frozen=True)
 class Facts:
     profile: Profile
-    snapshot: dict[str, Any]
+    tags: tuple[str, ...]  # the names of its tags
 
 
 def load_facts(conn: psycopg.Connection, account_id: int, ids: Iterable[int]) -> dict[int, Facts]:
@@ -73,12 +71,21 @@ def load_facts(conn: psycopg.Connection, account_id: int, ids: Iterable[int]) ->
             identifiers=identifiers,
             fields={name: row[name] for name in profiles.NAMES},
             custom_data=row["custom_data"],
-            tags=len(row["snapshot"]["tags"]),
-            events=len(row["snapshot"]["event_ids"]),
+            tags=len(row["tags"]),
+            events=row["events"],
             names=tuple(row["names"]),
         )
-        facts[row["id"]] = Facts(profile, row["snapshot"])
+        facts[row["id"]] = Facts(profile, tuple(row["tags"]))
     return facts
+
+
+def load_snapshots(
+    conn: psycopg.Connection, account_id: int, ids: Iterable[int]
+) -> dict[int, dict[str, Any]]:
+    """id -> the profile's full snapshot (its row, identifiers, tags, events, tombstones and
+    history), as the record of its merge would keep it."""
+    params = {"account_id": account_id, "ids": sorted(set(ids))}
+    return dict(conn.execute(LOAD_SNAPSHOTS, params).fetchall())
 
 
 @dataclass(frozen=True)
@@ -100,7 +107,6 @@ class Absorbed:
     rule: str
     score: float | None
     identifier: Identifier | None
-    snapshot: dict[str, Any]
     undo: dict[str, Any] | None
 
 
@@ -119,18 +125,19 @@ def consolidate_survivors(
 def absorb(
     conn: psycopg.Connection, account_id: int, merges: Sequence[Absorbed], request_id: str | None
 ) -> None:
-    """Record every merge (in list order) and move each merged profile's identifiers, tags,
-    events and history to its survivor, making it a tombstone: seven statements for any
-    number of merges (a survivor's merged profiles come in rank order)."""
+    """Record every merge (in list order, each with the merged profile's snapshot as it is
+    now) and move each merged profile's identifiers, tags, events and history to its survivor,
+    making it a tombstone: seven statements for any number of merges (a survivor's merged
+    profiles come in rank order)."""
     records = [
         {"survivor": m.survivor, "merged": m.merged, "rule": m.rule, "score": m.score,
          "identifier_kind": str(m.identifier.kind) if m.identifier else None,
          "identifier_value": m.identifier.value if m.identifier else None,
-         "snapshot": m.snapshot, "undo": m.undo, "seq": seq}
+         "undo": m.undo, "seq": seq}
         for seq, m in enumerate(merges)
     ]  # fmt: skip
     conn.execute(
-        q["record_merges"],
+        RECORD_MERGES,
         {"account_id": account_id, "request_id": request_id, "rows": Jsonb(records)},
     )
     params = {

@@ -17,6 +17,7 @@ import psycopg
 from app import metrics
 from app.identity import Explanation
 from app.repositories import customers
+from app.repositories import merges as merge_rows
 from app.repositories.customers import Customer
 from app.services import merges
 from app.services.context import Context
@@ -59,6 +60,7 @@ def preview_merge(
 ) -> MergePreview:
     """What ``merge_customers`` would do, with nothing written."""
     manual = merges.plan_manual(conn, ctx, survivor_id, customer_ids)
+    snapshots = merge_rows.load_snapshots(conn, ctx.account_id, manual.merged)
     # A savepoint: the merge is undone, and counts in no metric.
     with metrics.discarded(), conn.transaction(force_rollback=True):
         survivor = merges.apply(conn, ctx, manual.planned)
@@ -70,13 +72,12 @@ def preview_merge(
         merged=manual.merged,
         field_sources=dict(plan.field_sources),
         custom_data_sources=dict(plan.custom_data_sources),
-        moves=[_moves(pid, facts[pid]) for pid in manual.merged],
+        moves=[_moves(pid, facts[pid], snapshots[pid]) for pid in manual.merged],
         explanations=manual.explanations,
     )
 
 
-def _moves(profile_id: int, facts: Any) -> Moves:
-    snapshot = facts.snapshot
+def _moves(profile_id: int, facts: Any, snapshot: dict[str, Any]) -> Moves:
     return Moves(
         customer=profile_id,
         identifiers=[{"kind": i["kind"], "value": i["value"]} for i in snapshot["identifiers"]],

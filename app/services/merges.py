@@ -136,7 +136,6 @@ def apply_many(
                     rule=str(gone.rule),
                     score=gone.score,
                     identifier=gone.identifier,
-                    snapshot=one.facts[gone.profile_id].snapshot,
                     undo=unmerges.undo_record(plan.undo[gone.profile_id], brought),
                 )
             )
@@ -151,7 +150,7 @@ def apply_many(
 
 
 def _tag_norms(facts: repo.Facts) -> set[str]:
-    return {text.fold(tag["name"]) for tag in facts.snapshot["tags"]}
+    return {text.fold(name) for name in facts.tags}
 
 
 @dataclass(frozen=True)

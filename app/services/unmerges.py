@@ -67,9 +67,10 @@ def unmerge_customer(
         raise db.ConcurrentChange("the survivor was merged meanwhile")
 
     [current] = merge_rows.load_facts(conn, account_id, [person]).values()
+    [survivor_before] = merge_rows.load_snapshots(conn, account_id, [person]).values()
     _give_back(conn, ctx, person, merged_id, merge.undo, current)
     _restore(conn, ctx, person, merged_id, snapshot, held)
-    before = {key: current.snapshot[key] for key in ("profile", "identifiers", "tags")}
+    before = {key: survivor_before[key] for key in ("profile", "identifiers", "tags")}
     recorded = repo.record_unmerge(
         conn,
         account_id,

@@ -18,39 +18,55 @@ ORDER BY id
 FOR UPDATE;
 
 -- load_facts --
--- Everything survivorship and consolidation look at, plus a full snapshot for the history.
--- The column lists are filled in from app/repositories/profiles.py (COLUMNS).
--- The profile's tag and event counts are the lengths of the snapshot's lists (counted there,
--- not by two more lookups per profile).
+-- Everything survivorship and consolidation look at: the profile's columns (filled in from
+-- app/repositories/profiles.py), its identifiers, its tags' names and its events' count.
+-- Three index lookups per profile; the full snapshot a merge record keeps is built where it
+-- is written (record_merges), never carried through Python.
 SELECT p.id, p.created_at, {columns}, p.names, p.custom_data,
        coalesce((SELECT json_agg(json_build_object('kind', i.kind, 'value', i.value,
-                                 'norm', i.value_norm, 'primary', i.is_primary) ORDER BY i.id)
+                                 'norm', i.value_norm) ORDER BY i.id)
                  FROM profile_identifiers i
                  WHERE i.account_id = p.account_id AND i.profile_id = p.id), '[]') AS identifiers,
-       jsonb_build_object(
-           -- The profile's own columns: not the tenant key, not the derived folded copies.
-           'profile', to_jsonb(p) - ARRAY['account_id', {derived}],
-           'identifiers', coalesce((SELECT jsonb_agg(jsonb_build_object(
-                                        'id', i.id, 'kind', i.kind, 'value', i.value,
-                                        'primary', i.is_primary)
-                                        ORDER BY i.is_primary DESC, i.id)
-                                    FROM profile_identifiers i
-                                    WHERE i.account_id = p.account_id AND i.profile_id = p.id),
-                                   '[]'),
-           'tags', coalesce((SELECT jsonb_agg(jsonb_build_object('name', t.name, 'color', t.color)
-                                              ORDER BY t.id)
-                             FROM profile_tags pt JOIN tags t
-                               ON t.account_id = pt.account_id AND t.id = pt.tag_id
-                             WHERE pt.account_id = p.account_id AND pt.profile_id = p.id), '[]'),
-           'event_ids', coalesce((SELECT jsonb_agg(e.id ORDER BY e.id) FROM events e
-                                  WHERE e.account_id = p.account_id AND e.profile_id = p.id), '[]'),
-           -- What an unmerge gives back with it: its own tombstones and merge history.
-           'tombstones', coalesce((SELECT jsonb_agg(t.id ORDER BY t.id) FROM profiles t
-                                   WHERE t.account_id = p.account_id AND t.merged_into = p.id),
-                                  '[]'),
-           'history', coalesce((SELECT jsonb_agg(m.id ORDER BY m.created_at, m.id) FROM merges m
-                                WHERE m.account_id = p.account_id AND m.person_id = p.id), '[]')
-       ) AS snapshot
+       ARRAY(SELECT t.name FROM profile_tags pt JOIN tags t
+               ON t.account_id = pt.account_id AND t.id = pt.tag_id
+             WHERE pt.account_id = p.account_id AND pt.profile_id = p.id
+             ORDER BY t.id) AS tags,
+       (SELECT count(*) FROM events e
+        WHERE e.account_id = p.account_id AND e.profile_id = p.id) AS events
+FROM profiles p
+WHERE p.account_id = %(account_id)s AND p.id = ANY(%(ids)s::bigint[]);
+
+-- snapshot --
+-- Not a statement: the expression of profile ``p``'s full snapshot, as a merge record keeps it
+-- and an unmerge restores it (load_snapshots, record_merges use it).
+jsonb_build_object(
+    -- The profile's own columns: not the tenant key, not the derived folded copies.
+    'profile', to_jsonb(p) - ARRAY['account_id', {derived}],
+    'identifiers', coalesce((SELECT jsonb_agg(jsonb_build_object(
+                                 'id', i.id, 'kind', i.kind, 'value', i.value,
+                                 'primary', i.is_primary)
+                                 ORDER BY i.is_primary DESC, i.id)
+                             FROM profile_identifiers i
+                             WHERE i.account_id = p.account_id AND i.profile_id = p.id),
+                            '[]'),
+    'tags', coalesce((SELECT jsonb_agg(jsonb_build_object('name', t.name, 'color', t.color)
+                                       ORDER BY t.id)
+                      FROM profile_tags pt JOIN tags t
+                        ON t.account_id = pt.account_id AND t.id = pt.tag_id
+                      WHERE pt.account_id = p.account_id AND pt.profile_id = p.id), '[]'),
+    'event_ids', coalesce((SELECT jsonb_agg(e.id ORDER BY e.id) FROM events e
+                           WHERE e.account_id = p.account_id AND e.profile_id = p.id), '[]'),
+    -- What an unmerge gives back with it: its own tombstones and merge history.
+    'tombstones', coalesce((SELECT jsonb_agg(t.id ORDER BY t.id) FROM profiles t
+                            WHERE t.account_id = p.account_id AND t.merged_into = p.id),
+                           '[]'),
+    'history', coalesce((SELECT jsonb_agg(m.id ORDER BY m.created_at, m.id) FROM merges m
+                         WHERE m.account_id = p.account_id AND m.person_id = p.id), '[]')
+)
+
+-- load_snapshots --
+-- Full snapshots of these profiles, as a merge record would keep them.
+SELECT p.id, {snapshot} AS snapshot
 FROM profiles p
 WHERE p.account_id = %(account_id)s AND p.id = ANY(%(ids)s::bigint[]);
 
@@ -63,17 +79,19 @@ FROM jsonb_to_recordset(%(rows)s::jsonb)
 WHERE p.account_id = %(account_id)s AND p.id = ANY(%(ids)s::bigint[]) AND p.id = r.id;
 
 -- record_merges --
--- One record per merged profile, with its snapshot and what its merge changed in the survivor.
--- Clock time, a microsecond apart in the list's order: merges keep their order (unmerge undoes
--- them last first).
+-- One record per merged profile, with its snapshot (built here, from its rows as they are
+-- before this merge moves anything) and what its merge changed in the survivor. Clock time, a
+-- microsecond apart in the list's order: merges keep their order (unmerge undoes them last
+-- first).
 INSERT INTO merges (account_id, person_id, survivor_id, merged_id, rule, score,
                     identifier_kind, identifier_value, request_id, snapshot, undo, created_at)
 SELECT %(account_id)s, r.survivor, r.survivor, r.merged, r.rule, r.score,
-       r.identifier_kind, r.identifier_value, %(request_id)s, r.snapshot, r.undo,
+       r.identifier_kind, r.identifier_value, %(request_id)s, {snapshot}, r.undo,
        t.at + r.seq * interval '1 microsecond'
 FROM jsonb_to_recordset(%(rows)s::jsonb)
      AS r(survivor bigint, merged bigint, rule text, score float8, identifier_kind text,
-          identifier_value text, snapshot jsonb, undo jsonb, seq int),
+          identifier_value text, undo jsonb, seq int)
+     JOIN profiles p ON p.account_id = %(account_id)s AND p.id = r.merged,
      (SELECT clock_timestamp() AS at) t;
 
 -- drop_duplicate_identifiers --

@@ -58,8 +58,8 @@ def test_unmerge_restores_exactly_the_snapshot(api, app):
 
     with psycopg.connect(app.config["DATABASE_URL"]) as conn:
         account_id = conn.execute("SELECT account_id FROM profiles LIMIT 1").fetchone()[0]
-        [now] = merges.load_facts(conn, account_id, [ann["id"]]).values()
-    before, after = record["snapshot"], now.snapshot
+        [after] = merges.load_snapshots(conn, account_id, [ann["id"]]).values()
+    before = record["snapshot"]
     ignored = {"updated_at"}
     assert {k: v for k, v in after["profile"].items() if k not in ignored} == {
         k: v for k, v in before["profile"].items() if k not in ignored
