@@ -66,8 +66,11 @@ def going_by(name: str | None, names: Iterable[str]) -> str | None:
 def is_shared_phone(names: Iterable[str | None], *, limit: int, threshold: float) -> bool:
     """More than ``limit`` holders whose names are pairwise below the threshold: a front desk
     or call centre number, not a person's. Nameless holders count as distinct people."""
+    held = list(names)
+    if len(held) <= limit:  # too few to be more than ``limit`` people: nothing to compare
+        return False
     distinct: list[str | None] = []
-    for name in names:
+    for name in held:
         if name is None or all(
             other is None or name_similarity(name, other) < threshold for other in distinct
         ):

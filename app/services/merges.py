@@ -120,7 +120,10 @@ def apply_many(
     profile_writes, consolidated, absorbed = [], [], []
     for one in planned:
         plan = one.plan
-        profile_writes.append(ProfileWrite(plan.survivor, fields=dict(plan.fields)))
+        # Only the values the merge changes: the write folds, keys and encodes each one.
+        held = one.facts[plan.survivor].profile.fields
+        changed = {k: v for k, v in plan.fields.items() if k not in held or held[k] != v}
+        profile_writes.append(ProfileWrite(plan.survivor, fields=changed))
         consolidated.append(
             repo.Consolidated(plan.survivor, dict(plan.custom_data), plan.created_at, plan.names)
         )

@@ -49,7 +49,8 @@ def find(
     conn: psycopg.Connection, ctx: Context, around: Sequence[int] | None = None
 ) -> tuple[SweepPlan, int, int]:
     """The groups to merge, with the account's live profiles and those compared; with
-    ``around``, only among the holders of those profiles' phones."""
+    ``around``, only among the holders of those profiles' phones (and the live profiles not
+    counted: a later pass reports none)."""
     account_id, settings = ctx.account_id, ctx.settings
     if around is None:
         blocks = repo.phone_blocks(conn, account_id)
@@ -66,7 +67,7 @@ def find(
         shared_limit=settings.shared_limit,
         distinct=distinct_profiles.all_pairs(conn, account_id),
     )
-    return plan, repo.live_count(conn, account_id), len(ids)
+    return plan, repo.live_count(conn, account_id) if around is None else 0, len(ids)
 
 
 def merge_groups(
