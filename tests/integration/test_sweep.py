@@ -105,6 +105,31 @@ def test_stopping_cancels_the_batches_not_started(api, runner, monkeypatch):
     assert f"{12 - sum(merged)} merges done" in sweep(runner).stdout
 
 
+def test_each_record_keeps_the_merged_profiles_snapshot_from_before_the_sweep(
+    api, runner, clean_db, monkeypatch
+):
+    """The records of a batch are written with their snapshots built in SQL: each one is the
+    merged profile's full snapshot (row, identifiers, tags, events, ...) as it was before."""
+    from app.repositories import merges as merge_rows
+
+    monkeypatch.setattr(sweep_service, "BATCH", 3)
+    pairs = [split_pair(api, phone=f"+1 415 555 {n:04d}", n=n) for n in range(5)]
+    for n, pair in enumerate(pairs):  # tags on both: whichever is merged away has one
+        for c in pair:
+            tagged = api.request("PUT", f"{URL}/{c['id']}/tags", json={"tags": [{"name": f"t{n}"}]})
+            assert tagged.status_code == 200, tagged.get_json()
+    ids = [c["id"] for pair in pairs for c in pair]
+    with psycopg.connect(clean_db) as conn:
+        account_id = conn.execute("SELECT account_id FROM profiles LIMIT 1").fetchone()[0]
+        before = merge_rows.load_snapshots(conn, account_id, ids)
+    assert "5 merges done" in sweep(runner, "--jobs", "2").stdout
+    records = [r for ann, _ in pairs for r in history(api, ann["id"])]
+    assert len(records) == 5
+    for record in records:
+        assert record["snapshot"] == before[record["merged"]]
+        assert record["snapshot"]["tags"] and record["snapshot"]["identifiers"]
+
+
 def test_a_dry_run_lists_and_merges_nothing(api, runner):
     ann, other = split_pair(api)
     result = sweep(runner, "--dry-run")
