@@ -17,6 +17,7 @@ from app.identity.placeholders import Placeholders
 from app.identity.rules import DEFAULT_THRESHOLD, explain_pair, find_matches, is_shared_phone
 from app.identity.types import (
     ABSENT,
+    KINDS,
     Explanation,
     Identifier,
     Kind,
@@ -34,6 +35,7 @@ __all__ = [
     "DEFAULT_THRESHOLD",
     "Explanation",
     "Identifier",
+    "KINDS",
     "Kind",
     "Match",
     "MergePlan",

@@ -14,7 +14,7 @@ from psycopg import sql
 from psycopg.rows import class_row, dict_row
 from psycopg.types.json import Jsonb
 
-from app.identity import Identifier, Kind, Profile
+from app.identity import KINDS, Identifier, Profile
 from app.repositories import profiles
 from app.sql import queries
 
@@ -62,7 +62,7 @@ def load_facts(conn: psycopg.Connection, account_id: int, ids: Iterable[int]) ->
     facts = {}
     for row in rows:
         identifiers = tuple(
-            Identifier(Kind(i["kind"]), i["norm"], i["value"]) for i in row["identifiers"]
+            Identifier(KINDS[i["kind"]], i["norm"], i["value"]) for i in row["identifiers"]
         )
         profile = Profile(
             id=row["id"],

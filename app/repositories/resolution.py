@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 import psycopg
 
-from app.identity import Identifier, Kind
+from app.identity import KINDS, Identifier, Kind
 from app.sql import queries
 
 q = queries("resolution")
@@ -100,7 +100,7 @@ def lookup(
             live=row["live"],
             name=row["name"],
             fresh=row["fresh"],
-            identifiers=[Held(i, Kind(k), v, n, p) for i, k, v, n, p in row["identifiers"]],
+            identifiers=[Held(i, KINDS[k], v, n, p) for i, k, v, n, p in row["identifiers"]],
             names=tuple(row["names"] or ()),
         )
         for row in profile_rows

@@ -10,7 +10,7 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
-from app.identity import Identifier, Kind, Profile
+from app.identity import KINDS, Identifier, Kind, Profile
 from app.sql import queries
 
 q = queries("suggestions")
@@ -33,7 +33,7 @@ class Subject:
 
 def _profile(row: dict[str, Any]) -> Profile:
     identifiers = tuple(
-        Identifier(Kind(i["kind"]), i["norm"], i["value"]) for i in row["identifiers"]
+        Identifier(KINDS[i["kind"]], i["norm"], i["value"]) for i in row["identifiers"]
     )
     return Profile(
         id=row["id"],
