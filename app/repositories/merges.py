@@ -136,16 +136,13 @@ def absorb(
          "undo": m.undo, "seq": seq}
         for seq, m in enumerate(merges)
     ]  # fmt: skip
-    conn.execute(
-        RECORD_MERGES,
-        {"account_id": account_id, "request_id": request_id, "rows": Jsonb(records)},
-    )
     params = {
         "account_id": account_id,
         "survivors": [m.survivor for m in merges],
         "merged": [m.merged for m in merges],
         "seq": list(range(len(merges))),
     }
+    conn.execute(RECORD_MERGES, {**params, "request_id": request_id, "rows": Jsonb(records)})
     for block in ("drop_duplicate_identifiers", "move_identifiers", "move_tags", "move_events",
                   "tombstone", "adopt_history"):  # fmt: skip
         conn.execute(q[block], params)

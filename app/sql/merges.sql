@@ -91,7 +91,9 @@ SELECT %(account_id)s, r.survivor, r.survivor, r.merged, r.rule, r.score,
 FROM jsonb_to_recordset(%(rows)s::jsonb)
      AS r(survivor bigint, merged bigint, rule text, score float8, identifier_kind text,
           identifier_value text, undo jsonb, seq int)
-     JOIN profiles p ON p.account_id = %(account_id)s AND p.id = r.merged,
+     -- The ids as an array too: one index probe each, whatever the recordset's row estimate.
+     JOIN profiles p ON p.account_id = %(account_id)s AND p.id = ANY(%(merged)s::bigint[])
+                    AND p.id = r.merged,
      (SELECT clock_timestamp() AS at) t;
 
 -- drop_duplicate_identifiers --

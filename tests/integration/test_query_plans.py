@@ -20,6 +20,7 @@ from typing import Any
 import psycopg
 import pytest
 from psycopg import sql
+from psycopg.types.json import Jsonb
 
 from flask import Flask
 
@@ -263,3 +264,34 @@ def test_the_check_sees_a_query_not_scoped_by_account(seeded_url: str) -> None:
             "EXPLAIN (FORMAT JSON) SELECT id FROM profiles WHERE company_fold = %s", ["x"]
         ).fetchall()
     assert set(sequential_scans(plan)) == {"profiles"}
+
+
+def test_merge_records_read_the_merged_rows_by_their_ids(clean_db: str) -> None:
+    """A merge record's snapshot is built from the merged row in the INSERT: with one account
+    of 20,000 profiles (where a join planned from the recordset's row estimate alone read the
+    whole table), the row is still found through the primary key."""
+    from app.repositories.merges import RECORD_MERGES
+
+    with psycopg.connect(clean_db) as conn:
+        [[account_id]] = conn.execute(
+            "INSERT INTO accounts (name) VALUES ('solo') RETURNING id"
+        ).fetchall()
+        conn.execute(
+            "INSERT INTO profiles (account_id, name)"
+            " SELECT %s, 'p' || g FROM generate_series(1, 20000) g",
+            [account_id],
+        )
+        conn.execute("ANALYZE profiles")
+        survivor, merged = (r[0] for r in conn.execute("SELECT id FROM profiles LIMIT 2"))
+        row = {"survivor": survivor, "merged": merged, "rule": "manual", "seq": 0}
+        params = {
+            "account_id": account_id,
+            "request_id": None,
+            "rows": Jsonb([row]),
+            "merged": [merged],
+        }
+        [[plan]] = conn.execute(
+            sql.SQL("EXPLAIN (FORMAT JSON) ") + sql.SQL(RECORD_MERGES), params
+        ).fetchall()
+        conn.rollback()
+    assert "profiles" not in set(sequential_scans(plan)), json.dumps(plan, indent=1)

@@ -42,3 +42,10 @@ def without_clock(c: dict) -> dict:
 
 def codes(response: Any) -> list[str]:
     return [e["code"] for e in response.get_json()["errors"]]
+
+
+def add_event(api: Any, customer_id: int, name: str, **kwargs: Any) -> dict:
+    body = {"name": name, "data": {"n": name}, "customer": customer_id}
+    response = api.post("/v1/events", json=body, **kwargs)
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()
