@@ -24,7 +24,6 @@ held by more people than ``shared_limit`` (a front desk) suggests nothing. Sever
 
 from __future__ import annotations
 
-import functools
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -35,7 +34,7 @@ from rapidfuzz.distance import OSA
 from app.identity import blocking
 from app.identity.names import name_similarity
 from app.identity.rules import DEFAULT_THRESHOLD, going_by, is_shared_phone
-from app.identity.types import Identifier, Kind, Profile
+from app.identity.types import Kind, Profile
 
 CLOSE = 60.0  # names at least this similar, below the threshold, are "close"
 MAX_EMAIL_EDITS = 2
@@ -73,14 +72,25 @@ class Suggestion:
     matched: tuple[Matched, ...]
 
 
-def _values(profile: Profile, kind: Kind) -> tuple[str, ...]:
-    return _distinct(profile.identifiers, kind)
+@dataclass(frozen=True)
+class _Held:
+    """A profile's distinct normalized emails and phones, in order: read once per
+    suggestion request (each candidate is compared over and over)."""
 
+    emails: tuple[str, ...]
+    phones: tuple[str, ...]
 
-@functools.lru_cache(maxsize=4096)
-def _distinct(identifiers: tuple[Identifier, ...], kind: Kind) -> tuple[str, ...]:
-    """The distinct normalized values of one kind (asked once per pair: cached)."""
-    return tuple(dict.fromkeys(i.norm for i in identifiers if i.kind is kind and i.norm))
+    @classmethod
+    def of(cls, profile: Profile) -> _Held:
+        emails: dict[str, None] = {}
+        phones: dict[str, None] = {}
+        for i in profile.identifiers:
+            if i.norm:
+                if i.kind is Kind.EMAIL:
+                    emails[i.norm] = None
+                elif i.kind is Kind.PHONE:
+                    phones[i.norm] = None
+        return cls(tuple(emails), tuple(phones))
 
 
 def _field(profile: Profile, name: str) -> str | None:
@@ -106,22 +116,30 @@ def suggest(
     others = [c for c in candidates if c.id != profile.id]
     similarity = {c.id: name_similarity(profile.name, c.name) for c in others}
     namesakes = sum(1 for c in others if similarity[c.id] >= threshold)
-    shared = _shared_phones(profile, others, threshold, shared_limit)
+    held = {c.id: _Held.of(c) for c in (profile, *others)}
+    shared = _shared_phones(profile, others, held, threshold, shared_limit)
     found = []
     for other in others:
-        scored = _reasons(profile, other, similarity[other.id], threshold, shared, namesakes)
+        scored = _reasons(
+            profile, other, held[profile.id], held[other.id], similarity[other.id],
+            threshold, shared, namesakes,
+        )  # fmt: skip
         if scored:
             found.append(_combine(other.id, scored))
     return sorted(found, key=lambda s: (-s.score, s.profile_id))
 
 
 def _shared_phones(
-    profile: Profile, others: Sequence[Profile], threshold: float, limit: int
+    profile: Profile,
+    others: Sequence[Profile],
+    held: dict[int, _Held],
+    threshold: float,
+    limit: int,
 ) -> set[str]:
     """Phones of ``profile`` held by more than ``limit`` people (the rules' notion)."""
     shared = set()
-    for phone in _values(profile, Kind.PHONE):
-        holders = [profile, *(o for o in others if phone in _values(o, Kind.PHONE))]
+    for phone in held[profile.id].phones:
+        holders = [profile, *(o for o in others if phone in held[o.id].phones)]
         names = [going_by(p.name, p.names) for p in holders]
         if is_shared_phone(names, limit=limit, threshold=threshold):
             shared.add(phone)
@@ -132,7 +150,14 @@ Scored = list[tuple[Reason, float, list[Matched]]]
 
 
 def _reasons(
-    me: Profile, other: Profile, sim: float, threshold: float, shared: set[str], namesakes: int
+    me: Profile,
+    other: Profile,
+    mine: _Held,
+    theirs: _Held,
+    sim: float,
+    threshold: float,
+    shared: set[str],
+    namesakes: int,
 ) -> Scored:
     found: Scored = []
     same_name = sim >= threshold
@@ -141,8 +166,8 @@ def _reasons(
     name = [_matched("name", other.name, me.name)] if other.name and same_name else []
     both_named = me.name is not None and other.name is not None
 
-    found += _email_reasons(me, other, sim, same_name, both_named, name)
-    my_phones, their_phones = _values(me, Kind.PHONE), _values(other, Kind.PHONE)
+    found += _email_reasons(mine.emails, theirs.emails, sim, same_name, both_named, name)
+    my_phones, their_phones = mine.phones, theirs.phones
     common = [p for p in my_phones if p in their_phones and p not in shared]
     if common:
         phone = Matched("phone", common[0])
@@ -174,12 +199,16 @@ def _reasons(
 
 
 def _email_reasons(
-    me: Profile, other: Profile, sim: float, same_name: bool, both_named: bool, name: list
+    my_emails: tuple[str, ...],
+    their_emails: tuple[str, ...],
+    sim: float,
+    same_name: bool,
+    both_named: bool,
+    name: list,
 ) -> Scored:
     found: Scored = []
-    theirs = _values(other, Kind.EMAIL)
-    for mine in _values(me, Kind.EMAIL):
-        for their in theirs:
+    for mine in my_emails:
+        for their in their_emails:
             if their == mine:
                 continue
             if blocking.is_domain_typo(mine, their):
