@@ -90,13 +90,6 @@ def merges(api, customer_id: int, *, account: str = "acme", **query: Any) -> dic
     return response.get_json()
 
 
-def add_event(api, customer_id: int, name: str, *, account: str = "acme") -> dict:
-    body = {"name": name, "data": {"n": name}, "customer": customer_id}
-    response = api.post(EVENTS, json=body, account=account)
-    assert response.status_code == 200, response.get_json()
-    return response.get_json()
-
-
 def events_of(api, customer_id: int, *, account: str = "acme") -> list[dict]:
     response = api.get(f"{URL}/{customer_id}/events", query_string={"limit": 100}, account=account)
     assert response.status_code == 200, response.get_json()

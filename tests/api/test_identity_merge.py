@@ -11,7 +11,6 @@ import pytest
 from tests.api.test_identity import (
     PARTNER,
     URL,
-    add_event,
     backdate,
     create,
     events_of,
@@ -23,6 +22,7 @@ from tests.api.test_identity import (
     upsert,
     write,
 )
+from tests.support.identity import add_event
 
 JAN_2020 = "2020-01-01T00:00:00Z"  # 1577836800
 # Eight tags make a survivor more complete than any profile it is merged with in these tests.

@@ -9,7 +9,6 @@ from tests.api.test_identity import (
     EVENTS,
     PARTNER,
     URL,
-    add_event,
     create,
     events_of,
     link_by_email,
@@ -18,6 +17,7 @@ from tests.api.test_identity import (
     read,
     sql_rows,
 )
+from tests.support.identity import add_event
 
 # --- /v1/customers/{id} --------------------------------------------------------------------
 

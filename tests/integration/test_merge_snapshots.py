@@ -6,28 +6,15 @@ writes only the fields it changes."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import psycopg
-import pytest
 
-from flask import Flask
-
-from app import create_app, text
+from app import text
 from app.identity import blocking
 from app.repositories import merges as merge_rows
 from app.repositories import profiles
 from tests.support.identity import URL, add_event, create, history, merge
 
 TAGS = [{"name": n} for n in ("vip", "b2b", "news", "t4", "t5", "t6", "t7", "t8")]
-
-
-@pytest.fixture
-def app(clean_db: str) -> Iterator[Flask]:
-    app = create_app({"TESTING": True, "DATABASE_URL": clean_db,
-                      "RATE_LIMIT_CUSTOMERS_API": "100000 per minute"})  # fmt: skip
-    yield app
-    app.extensions["db"].close()
 
 
 def snapshots(url: str, ids: list[int]) -> dict:

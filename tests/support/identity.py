@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 URL = "/v1/customers"
+EVENTS = "/v1/events"
 
 
 def create(api: Any, body: dict, **kwargs: Any) -> dict:
@@ -45,7 +46,8 @@ def codes(response: Any) -> list[str]:
 
 
 def add_event(api: Any, customer_id: int, name: str, **kwargs: Any) -> dict:
+    """POST /v1/events for the customer (its data names the event), asserting 200."""
     body = {"name": name, "data": {"n": name}, "customer": customer_id}
-    response = api.post("/v1/events", json=body, **kwargs)
+    response = api.post(EVENTS, json=body, **kwargs)
     assert response.status_code == 200, response.get_json()
     return response.get_json()
