@@ -5,9 +5,10 @@ A ``Write`` is prepared once from validated input (identifiers normalized, the m
 create or update, a 10-item batch, an import chunk. Both APIs go through it, so they stay two
 views of one profile.
 
-Statements, for the whole list: the identifier advisory locks (sorted keys); the custom data
-types; one lookup that resolves named ids and row-locks every profile the writes can touch
-(id order); new ids if any write creates a person; the tags (name order); then one statement
+Statements, for the whole list: the identifier advisory locks (sorted keys), with an id
+reserved for each write that may create its person; the custom data types; one lookup that
+resolves named ids and row-locks every profile the writes can touch (id order); the tags (name
+order); then one statement
 retiring identifiers and one writing profiles, identifiers and tag links. The caller's
 read-back follows in the same pipeline. Writes are applied as if one after the other: a write
 that interacts with an earlier one of the list (same person, or identifiers the earlier one
@@ -28,7 +29,7 @@ from app.identity import Identifier, Kind
 from app.repositories import identifiers as identifier_rows
 from app.repositories import profiles, tags, writes
 from app.repositories.profiles import ProfileWrite
-from app.repositories.resolution import Held, Lookup
+from app.repositories.resolution import Held
 from app.services import custom_data, merges, resolution
 from app.services.context import Context
 from app.services.write_lookup import decide, look_for
@@ -111,7 +112,13 @@ def apply(
     profile row closes no cycle.
     """
     account_id = ctx.account_id
-    identifier_rows.lock_identifiers(conn, account_id, [i for w in items for i in w.present])
+    # An id for every write that may create its person: fewer are used once the lookup tells.
+    reserved = identifier_rows.lock_identifiers(
+        conn,
+        account_id,
+        [i for w in items for i in w.present],
+        reserve=sum(w.named is None for w in items),
+    )
     changes = custom_data.resolve(
         conn,
         account_id,
@@ -124,7 +131,7 @@ def apply(
     if missing:
         raise merges.not_found(missing)
     tag_norms = tags.ensure_tag_lists(conn, account_id, [w.tags or [] for w in items])
-    new_ids = iter(profiles.new_ids(conn, _creates(ctx, look, items)))
+    new_ids = iter(reserved())
 
     targets: list[int] = []
     created: list[bool] = []
@@ -186,16 +193,6 @@ def _final(profile_id: int, merged_into: dict[int, int]) -> int:
     while profile_id in merged_into and merged_into[profile_id] != profile_id:
         profile_id = merged_into[profile_id]
     return profile_id
-
-
-def _creates(ctx: Context, look: Lookup, items: Sequence[Write]) -> int:
-    """How many writes create a person (found nobody), judged from the first lookup."""
-    count = 0
-    for w in items:
-        if w.named is None:
-            found = resolution.evidence(look, ctx.account_id, ctx.settings, w.present, w.name, None)
-            count += not found.candidates
-    return count
 
 
 def _plan(
