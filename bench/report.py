@@ -16,8 +16,13 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-TARGETS = ("service", "floor", "pgbench")
-COLORS = {"service": "tab:red", "floor": "tab:blue", "pgbench": "tab:green"}
+TARGETS = ("service", "ceiling", "floor", "pgbench")
+COLORS = {
+    "service": "tab:red",
+    "ceiling": "tab:orange",
+    "floor": "tab:blue",
+    "pgbench": "tab:green",
+}
 
 
 def _median(values: list[Any]) -> Any:
@@ -141,16 +146,19 @@ def markdown(results: dict[str, Any], summary: dict[tuple, dict[str, Any]], stem
         "## Ratios",
         "",
         "Throughput of the service as a share of the floor's and of pgbench's, and how many"
-        " times the floor's median latency the service's is.",
+        " times the floor's median latency the service's is. The ceiling (when it ran:"
+        " bench/ceiling.py, the service with its use cases answered from memory) bounds what"
+        " any write path could give.",
         "",
         "| profiles | scenario | c | service/floor req/s | service/pgbench req/s |"
-        " floor/pgbench req/s | service/floor p50 |",
-        "|---:|---|---:|---:|---:|---:|---:|",
+        " floor/pgbench req/s | service/floor p50 | ceiling/floor req/s |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|",
     ]
     for key in sorted({k[:4] for k in summary}, key=lambda k: _order((*k, "service"))):
         service = summary.get((*key, "service"))
         floor = summary.get((*key, "floor"))
         pgbench = summary.get((*key, "pgbench"))
+        ceiling = summary.get((*key, "ceiling"))
         if not service:
             continue
 
@@ -163,6 +171,7 @@ def markdown(results: dict[str, Any], summary: dict[tuple, dict[str, Any]], stem
             f"| {key[0]:,} | {key[1]} {service['title']} | {key[3]} |"
             f" {ratio(service, floor, 'rps')} | {ratio(service, pgbench, 'rps')} |"
             f" {ratio(floor, pgbench, 'rps')} | {ratio(service, floor, 'p50')} |"
+            f" {ratio(ceiling, floor, 'rps')} |"
         )
     counts = sorted({k[0] for k in summary})
     if len(counts) > 1:

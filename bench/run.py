@@ -149,9 +149,13 @@ def gunicorn_args(module: str, workers: int, threads: int, port: int) -> list[st
     ]  # fmt: skip
 
 
-def start_servers(url: str, work: Path, workers: int, threads: int) -> dict[str, Server]:
+def start_servers(
+    url: str, work: Path, workers: int, threads: int, ceiling: bool = False
+) -> dict[str, Server]:
+    """The service and the floor; with ``ceiling``, bench/ceiling.py (the service with its use
+    cases answered from memory) too."""
     servers = {}
-    for name in ("service", "floor"):
+    for name in ("service", "floor", "ceiling") if ceiling else ("service", "floor"):
         port = free_port()
         env = server_env(url, port, workers, threads)
         if name == "service" and (ROOT / "app" / "serve.py").is_file():
@@ -160,6 +164,8 @@ def start_servers(url: str, work: Path, workers: int, threads: int) -> dict[str,
             subprocess.run([sys.executable, "-m", "flask", "--app", "app", "db", "upgrade"],
                            cwd=ROOT, env=env, check=True, capture_output=True)  # fmt: skip
             args = gunicorn_args("app:create_app()", workers, threads, port)
+        elif name == "ceiling":
+            args = gunicorn_args("bench.ceiling:app", workers, threads, port)
         else:
             args = gunicorn_args("bench.floor.app:app", workers, threads, port)
         log_path = work / f"{name}.log"
@@ -470,11 +476,12 @@ class Bench:
                            "counts": seeded.counts})  # fmt: skip
         self.prepare(seeded)
         self.stats_conn = psycopg.connect(self.url, autocommit=True)
-        servers = start_servers(self.url, self.work, self.args.workers, self.args.threads)
+        servers = start_servers(self.url, self.work, self.args.workers, self.args.threads,
+                                ceiling="ceiling" in self.args.targets)  # fmt: skip
         try:
-            log(f"service on :{servers['service'].port}, floor on :{servers['floor'].port}")
+            log(", ".join(f"{name} on :{server.port}" for name, server in servers.items()))
             warm = next(v for v in VARIANTS if v.name == "get")
-            for target in ("service", "floor"):  # pools, prepared statements, caches
+            for target in servers:  # pools, prepared statements, caches
                 self.run_wrk(warm, target, servers, 8, 2, ("warm",))
             for concurrency in concurrencies:
                 for scenario in scenarios:
@@ -486,7 +493,7 @@ class Bench:
                             for target in self.args.targets:
                                 if target == "pgbench" and not variant.pgbench:
                                     continue
-                                if target == "floor" and not variant.floor:
+                                if target in ("floor", "ceiling") and not variant.floor:
                                     continue
                                 key = (profiles, concurrency, repeat)
                                 if target == "pgbench":
