@@ -27,7 +27,7 @@ import psycopg
 from app import db
 from app.identity import Identifier, Kind
 from app.repositories import identifiers as identifier_rows
-from app.repositories import profiles, tags, writes
+from app.repositories import tags, writes
 from app.repositories.profiles import ProfileWrite
 from app.repositories.resolution import Held
 from app.services import custom_data, merges, resolution
@@ -178,7 +178,7 @@ def apply(
         elif found.named is not None:
             target, is_new = found.named, False
         else:
-            target, is_new = next(new_ids, None) or profiles.new_ids(conn, 1)[0], True
+            target, is_new = next(new_ids), True  # reserved: one per write naming no id
         held = [] if is_new else look.profiles[target].identifiers
         _plan(pending, w, changes[i], tag_norms[i], target, is_new, held)
         pending.landed.append((i, target))
