@@ -172,3 +172,42 @@ def test_round_trips_of_a_partner_upsert_a_batch_and_a_read(api, wire):
     read = _round_trips(wire, lambda: api.get(f"/v1/customers/{ids[0]}"))
     print({"created": created, "found": found, "batch": batch, "read": read})
     assert (created, found, batch, read) == (3, 3, 4, 1)
+
+
+def test_the_write_statements_run_on_generic_plans(make_app):
+    """The write transaction's statements are prepared once per connection and planned once:
+    the identifier locks switch the transaction to generic plans for those after them, and
+    are cheap enough to get one themselves (a row estimate of 1,000 from `generate_series`
+    once kept them on a custom plan, planned again at every write). Twelve partner upserts
+    and twelve batches on a one-connection pool; psycopg prepares a statement at its fifth
+    execution, PostgreSQL tries five custom plans before a generic one."""
+    app = make_app(DB_POOL_MIN_SIZE=1, DB_POOL_MAX_SIZE=1)
+    client = app.test_client()
+    with app.app_context():
+        from tests.support import accounts
+
+        _, key = accounts.create_account("plans")
+    headers = {"x-api-key": key}
+    ids = []
+    for i in range(12):  # half create their person, half find it
+        body = {"email": f"p{i // 2}@example.com", "name": f"P {i // 2}"}
+        response = client.post(CONTACTS, json=body, headers=headers)
+        assert response.status_code in (200, 201), response.get_json()
+        ids.append(client.post("/v1/customers", json={"name": f"C {i}"}, headers=headers))
+    ids = [r.get_json()["id"] for r in ids]
+    for i in range(12):
+        response = client.put(BATCH, json=_batch(ids[i % 3 : i % 3 + 10]), headers=headers)
+        assert response.status_code == 200, response.get_json()
+    with app.extensions["db"].connection() as conn:
+        rows = conn.execute(
+            "SELECT statement, generic_plans, custom_plans FROM pg_prepared_statements"
+        ).fetchall()
+    # One name may be several prepared statements: psycopg keys them by the types it sends
+    # (an empty list is not a list of bigints). Each tries five custom plans, no more.
+    generic: dict[str, int] = {}
+    for statement, generic_plans, custom_plans in rows:
+        name = statement.splitlines()[0].removeprefix("-- ").removesuffix(" --")
+        assert custom_plans <= 5, (name, generic_plans, custom_plans)
+        generic[name] = generic.get(name, 0) + generic_plans
+    for name in ("lock_identifiers", "lookup", "apply_writes", "get_contacts", "load_customers"):
+        assert generic.get(name, 0) >= 7, (name, generic)
