@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 
 import psycopg
 
@@ -20,17 +20,9 @@ def lock_key(account_id: int, kind: str, norm: str) -> int:
 
 
 def lock_identifiers(
-    conn: psycopg.Connection,
-    account_id: int,
-    identifiers: Iterable[Identifier],
-    *,
-    reserve: int = 0,
-) -> Callable[[], list[int]]:
+    conn: psycopg.Connection, account_id: int, identifiers: Iterable[Identifier]
+) -> None:
     """Block until no other transaction writes any of these identifiers (sorted order); the
-    first statement of every write, so it also sets the transaction's plan cache mode.
-
-    ``reserve`` new profile ids come with it; the returned callable reads them, without a
-    round trip of its own when a later result has been read already (pipeline mode)."""
+    first statement of every write, so it also sets the transaction's plan cache mode."""
     keys = sorted({lock_key(account_id, i.kind, i.norm) for i in identifiers if i.norm})
-    cursor = conn.execute(q["lock_identifiers"], {"keys": keys, "reserve": reserve})
-    return lambda: cursor.fetchone()[2]
+    conn.execute(q["lock_identifiers"], {"keys": keys})

@@ -136,6 +136,13 @@ def write_fragments() -> dict[str, sql.Composable]:
     }
 
 
+def new_ids(conn: psycopg.Connection, count: int) -> list[int]:
+    """Ids for profiles about to be created (from the service-wide sequence)."""
+    if count <= 0:
+        return []
+    return conn.execute(q["new_ids"], {"count": count}).fetchone()[0]
+
+
 def get_contacts(
     conn: psycopg.Connection, account_id: int, profile_ids: Sequence[int]
 ) -> list[Contact]:

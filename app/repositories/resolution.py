@@ -3,7 +3,7 @@ profile a list of writes may touch (see ``lookup`` in resolution.sql)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 import psycopg
@@ -62,6 +62,7 @@ class Lookup:
     named: dict[int, int]  # named id -> the live profile it stands for
     profiles: dict[int, Found]
     phones: dict[str, list[PhoneHolder]]  # phone norm -> its holders (id order)
+    new_ids: list[int] = field(default_factory=list)  # reserved for writes nobody's found by
 
 
 def lookup(
@@ -74,14 +75,23 @@ def lookup(
     lock: bool = True,
     wait: bool = True,
     describe: bool = True,
+    reserve_for: Sequence[Sequence[Identifier]] = (),
 ) -> Lookup:
     """Named ids resolved, profiles holding the emails and external ids (and ``extra``)
     row-locked in id order (with ``lock``; without ``wait``, a row another transaction holds
     fails the statement instead) and, with ``describe``, listed with their identifiers (writes
     that carry none need not read them); phone holders with their names (current and
-    history)."""
+    history). ``reserve_for``: the identifiers of each write that may create its person; an
+    id is drawn for each whose identifiers nobody holds (``Lookup.new_ids``)."""
     wanted = {i for i in identifiers if i.norm is not None}
     others = sorted((str(i.kind), i.norm) for i in wanted if i.kind is not Kind.PHONE)
+    # (write index, kind, norm) of each identifier of the writes that may create
+    bare = [
+        (index, str(i.kind), i.norm)
+        for index, idents in enumerate(reserve_for)
+        for i in idents
+        if i.norm is not None
+    ]
     params = {
         "account_id": account_id,
         "named": sorted(set(named)),
@@ -91,9 +101,13 @@ def lookup(
         "phones": sorted({i.norm for i in wanted if i.kind is Kind.PHONE}),
         "phone_limit": PHONE_HOLDERS_LIMIT,
         "describe": describe,
+        "creating": list(range(len(reserve_for))),
+        "ident_writes": [index for index, _, _ in bare],
+        "ident_kinds": [kind for _, kind, _ in bare],
+        "ident_norms": [norm for _, _, norm in bare],
     }
     statement = (LOOKUP_LOCKED if wait else LOOKUP_NOWAIT) if lock else LOOKUP_UNLOCKED
-    named_rows, profile_rows, phone_rows = conn.execute(statement, params).fetchone()
+    named_rows, profile_rows, phone_rows, new_ids = conn.execute(statement, params).fetchone()
     profiles = {
         row["id"]: Found(
             id=row["id"],
@@ -108,4 +122,4 @@ def lookup(
     phones: dict[str, list[PhoneHolder]] = {}
     for norm, profile_id, name, names in phone_rows:
         phones.setdefault(norm, []).append(PhoneHolder(profile_id, name, tuple(names or ())))
-    return Lookup(dict(named_rows), profiles, phones)
+    return Lookup(dict(named_rows), profiles, phones, new_ids)

@@ -25,7 +25,12 @@ if TYPE_CHECKING:
 
 
 def look_for(
-    conn: psycopg.Connection, ctx: Context, items: Sequence[Write], *, wait: bool = True
+    conn: psycopg.Connection,
+    ctx: Context,
+    items: Sequence[Write],
+    *,
+    wait: bool = True,
+    reserve: bool = False,
 ) -> Lookup:
     """The lookup for these writes, with every profile they may touch row-locked (without
     ``wait``, a row another transaction holds restarts the transaction instead).
@@ -34,7 +39,8 @@ def look_for(
     their names make them plausible, so writes with phones look first without locking, then
     lock every candidate of every write in one id-ordered statement. A locked row that changed
     while we waited is looked at again (its identifiers may have changed with it), without
-    waiting.
+    waiting. With ``reserve``, ids for the writes that will create their person come with it
+    (``Lookup.new_ids``: one per write naming no id whose identifiers nobody holds).
     """
     account_id, settings = ctx.account_id, ctx.settings
     named = [w.named for w in items if w.named is not None and 0 < w.named <= merges.MAX_ID]
@@ -48,8 +54,16 @@ def look_for(
             ).candidates
     describe = any(w.identifiers for w in items)  # a null clears: it needs the rows too
     look = lookup(
-        conn, account_id, named=named, identifiers=wanted, extra=extra, describe=describe, wait=wait
+        conn,
+        account_id,
+        named=named,
+        identifiers=wanted,
+        extra=extra,
+        describe=describe,
+        wait=wait,
+        reserve_for=[w.present for w in items if w.named is None] if reserve else (),
     )
+    reserved = look.new_ids
     if not all(p.fresh for p in look.profiles.values()):
         # A row changed while its lock was awaited (a merge moved identifiers to it or from
         # it): the writes may touch other profiles now, anywhere in the id order. Look again,
@@ -65,6 +79,7 @@ def look_for(
         )
         if not all(p.fresh for p in look.profiles.values()):
             raise db.ConcurrentChange("profiles kept changing while being locked")
+        look.new_ids = reserved
     expected = set(look.named.values()) | extra
     if not all(p.live for p in look.profiles.values()) or not expected <= set(look.profiles):
         raise db.ConcurrentChange("a profile was merged or erased meanwhile")

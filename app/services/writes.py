@@ -5,10 +5,10 @@ A ``Write`` is prepared once from validated input (identifiers normalized, the m
 create or update, a 10-item batch, an import chunk. Both APIs go through it, so they stay two
 views of one profile.
 
-Statements, for the whole list: the identifier advisory locks (sorted keys), with an id
-reserved for each write that may create its person; the custom data types; one lookup that
-resolves named ids and row-locks every profile the writes can touch (id order); the tags (name
-order); then one statement
+Statements, for the whole list: the identifier advisory locks (sorted keys); the custom data
+types; one lookup that resolves named ids, row-locks every profile the writes can touch (id
+order) and draws the ids of the people the writes create; the tags (name order); then one
+statement
 retiring identifiers and one writing profiles, identifiers and tag links. The caller's
 read-back follows in the same pipeline. Writes are applied as if one after the other: a write
 that interacts with an earlier one of the list (same person, or identifiers the earlier one
@@ -27,7 +27,7 @@ import psycopg
 from app import db
 from app.identity import Identifier, Kind
 from app.repositories import identifiers as identifier_rows
-from app.repositories import tags, writes
+from app.repositories import profiles, tags, writes
 from app.repositories.profiles import ProfileWrite
 from app.repositories.resolution import Held
 from app.services import custom_data, merges, resolution
@@ -112,13 +112,7 @@ def apply(
     profile row closes no cycle.
     """
     account_id = ctx.account_id
-    # An id for every write that may create its person: fewer are used once the lookup tells.
-    reserved = identifier_rows.lock_identifiers(
-        conn,
-        account_id,
-        [i for w in items for i in w.present],
-        reserve=sum(w.named is None for w in items),
-    )
+    identifier_rows.lock_identifiers(conn, account_id, [i for w in items for i in w.present])
     changes = custom_data.resolve(
         conn,
         account_id,
@@ -126,12 +120,12 @@ def apply(
         [w.prefix for w in items],
         infer=ctx.settings.infer_attributes,
     )
-    look = look_for(conn, ctx, items)
+    look = look_for(conn, ctx, items, reserve=True)
     missing = [w.named for w in items if w.named is not None and w.named not in look.named]
     if missing:
         raise merges.not_found(missing)
     tag_norms = tags.ensure_tag_lists(conn, account_id, [w.tags or [] for w in items])
-    new_ids = iter(reserved())
+    new_ids = iter(look.new_ids)
 
     targets: list[int] = []
     created: list[bool] = []
@@ -178,7 +172,9 @@ def apply(
         elif found.named is not None:
             target, is_new = found.named, False
         else:
-            target, is_new = next(new_ids), True  # reserved: one per write naming no id
+            # Reserved by the lookup for writes whose identifiers nobody held; a write that
+            # held candidates and matched none of them (a phone + another name) draws its own.
+            target, is_new = next(new_ids, None) or profiles.new_ids(conn, 1)[0], True
         held = [] if is_new else look.profiles[target].identifiers
         _plan(pending, w, changes[i], tag_norms[i], target, is_new, held)
         pending.landed.append((i, target))

@@ -1,3 +1,7 @@
+-- new_ids --
+-- Ids for profiles a write is about to create: the service-wide sequence, never reused.
+SELECT array_agg(nextval('profiles_id_seq')) FROM generate_series(1, %(count)s);
+
 -- get_contacts --
 -- The partner API's view of profiles.
 SELECT p.id, p.contact_id, p.name, p.professional_id, p.created_at,

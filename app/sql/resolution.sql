@@ -9,6 +9,10 @@
 -- when `describe` (some write carries one).
 -- `fresh` is false for a described profile whose row changed while its lock was awaited:
 -- its identifiers here predate that change, so the caller looks again.
+-- `new_ids`: one id drawn from the service-wide sequence for each write of `creating` none of
+-- whose identifiers (`ident_*`, by write index) anyone holds: those create their person, so
+-- their ids need no statement of their own. Writes that find someone draw nothing: the gap
+-- between two of an account's ids counts the creates of all accounts, not their writes.
 WITH named AS (
     SELECT id, coalesce(merged_into, id) AS live_id FROM profiles
     WHERE account_id = %(account_id)s AND id = ANY(%(named)s::bigint[])
@@ -27,6 +31,17 @@ WITH named AS (
     WHERE p.account_id = %(account_id)s AND p.id = ANY(ARRAY(SELECT id FROM wanted))
     ORDER BY p.id
     FOR UPDATE
+), fresh_ids AS (
+    SELECT nextval('profiles_id_seq') AS id
+    FROM unnest(%(creating)s::integer[]) AS c(w)
+    WHERE NOT EXISTS (
+        SELECT 1
+        FROM unnest(%(ident_writes)s::integer[], %(ident_kinds)s::text[], %(ident_norms)s::text[])
+             AS x(w, kind, norm)
+        JOIN profile_identifiers i
+          ON i.account_id = %(account_id)s AND i.kind = x.kind AND i.value_norm = x.norm
+        WHERE x.w = c.w
+    )
 ), phones AS (
     SELECT n.norm, h.profile_id, h.name, h.names
     FROM unnest(%(phones)s::text[]) AS n(norm)
@@ -55,4 +70,5 @@ SELECT
          ORDER BY c.id), '[]') FROM locked c) AS profiles,
     (SELECT coalesce(json_agg(json_build_array(norm, profile_id, name, names)), '[]')
      FROM phones)
-        AS phones;
+        AS phones,
+    ARRAY(SELECT id FROM fresh_ids) AS new_ids;

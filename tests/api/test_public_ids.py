@@ -1,5 +1,6 @@
 """Event and merge ids tell a tenant nothing about other tenants: they are random, not drawn
-from a service-wide sequence whose gaps count everyone else's writes."""
+from a service-wide sequence whose gaps count everyone else's writes. Customer ids do come
+from one sequence (HelpCrunch's are increasing integers), so only creates may draw from it."""
 
 from __future__ import annotations
 
@@ -48,3 +49,24 @@ def test_merge_ids_do_not_count_other_accounts_merges(api) -> None:
     second = merge("acme", 6)
     assert all(0 < i <= JS_SAFE for i in [first, *others, second])
     assert second - first != len(others) + 1
+
+
+def test_customer_ids_count_creates_not_other_accounts_writes(api) -> None:
+    """Writes that find their person draw no customer id, whichever API or path they take:
+    another account's updates leave no gap between two of ours (the write path reserves ids
+    only for writes whose identifiers nobody holds)."""
+    first = create(api, email="me1@example.org")["id"]
+    theirs = create(api, "globex", email="them@example.org", phone="+14155550100", name="Ann")
+    for n in range(3):  # found by email, by phone + name, named by id, by the partner API
+        create(api, "globex", email="them@example.org", notes=f"n{n}")
+        create(api, "globex", phone="+1 415 555 0100", name="Ann", notes=f"p{n}")
+        batch = [{"customer": theirs["id"], "notes": f"b{n}"}]
+        assert (
+            api.request("PUT", f"{CUSTOMERS}/batch", json=batch, account="globex").status_code
+            == 200
+        )
+        body = {"email": "them@example.org", "name": f"Ann {n}"}
+        response = api.request("POST", "/api/v1/partner/contacts", json=body, account="globex")
+        assert response.status_code == 200, response.get_json()
+    second = create(api, email="me2@example.org")["id"]
+    assert second == first + 2  # theirs is the one create between ours

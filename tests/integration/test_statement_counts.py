@@ -160,8 +160,8 @@ def _round_trips(wire: Wire, call) -> int:
 def test_round_trips_of_a_partner_upsert_a_batch_and_a_read(api, wire):
     """BEGIN travels with the first statements and COMMIT with the last sync
     (transactions.pipelined_transaction), and the id of a person created comes with the
-    identifier locks: a partner upsert is 3 round trips whether it creates its person or finds
-    it, a batch of 10 is 4, a read by id 1."""
+    lookup: a partner upsert is 3 round trips whether it creates its person or finds it, a
+    batch of 10 is 4, a read by id 1."""
     api.post(CONTACTS, json={"email": "warm@example.com"})  # caches the key
     body = {"email": "a@example.com", "external_id": "a-1", "name": "Ann Lee"}
     created = _round_trips(wire, lambda: api.post(CONTACTS, json=body))
@@ -178,9 +178,9 @@ def test_the_write_statements_run_on_generic_plans(make_app):
     """The write transaction's statements are prepared once per connection and planned once:
     the identifier locks switch the transaction to generic plans for those after them, and
     are cheap enough to get one themselves (a row estimate of 1,000 from `generate_series`
-    once kept them on a custom plan, planned again at every write). Twelve partner upserts
-    and twelve batches on a one-connection pool; psycopg prepares a statement at its fifth
-    execution, PostgreSQL tries five custom plans before a generic one."""
+    once kept a write statement on a custom plan, planned again at every write). Sixteen
+    partner upserts and twelve batches on a one-connection pool; psycopg prepares a statement
+    at its sixth execution, PostgreSQL tries five custom plans before a generic one."""
     app = make_app(DB_POOL_MIN_SIZE=1, DB_POOL_MAX_SIZE=1)
     client = app.test_client()
     with app.app_context():
@@ -189,7 +189,7 @@ def test_the_write_statements_run_on_generic_plans(make_app):
         _, key = accounts.create_account("plans")
     headers = {"x-api-key": key}
     ids = []
-    for i in range(12):  # half create their person, half find it
+    for i in range(16):  # half create their person, half find it
         body = {"email": f"p{i // 2}@example.com", "name": f"P {i // 2}"}
         response = client.post(CONTACTS, json=body, headers=headers)
         assert response.status_code in (200, 201), response.get_json()
