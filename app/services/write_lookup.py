@@ -9,6 +9,7 @@ over with its locks released (``app/services/writes.py`` applies the writes).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -53,30 +54,18 @@ def look_for(
                 first, account_id, settings, w.present, w.name, w.named
             ).candidates
     describe = any(w.identifiers for w in items)  # a null clears: it needs the rows too
-    look = lookup(
-        conn,
-        account_id,
-        named=named,
-        identifiers=wanted,
-        extra=extra,
-        describe=describe,
-        wait=wait,
-        reserve_for=[w.present for w in items if w.named is None] if reserve else (),
+    locked = functools.partial(
+        lookup, conn, account_id, named=named, identifiers=wanted, extra=extra, describe=describe
+    )
+    look = locked(
+        wait=wait, reserve_for=[w.present for w in items if w.named is None] if reserve else ()
     )
     reserved = look.new_ids
     if not all(p.fresh for p in look.profiles.values()):
         # A row changed while its lock was awaited (a merge moved identifiers to it or from
         # it): the writes may touch other profiles now, anywhere in the id order. Look again,
         # without waiting (see ``apply``).
-        look = lookup(
-            conn,
-            account_id,
-            named=named,
-            identifiers=wanted,
-            extra=extra,
-            describe=describe,
-            wait=False,
-        )
+        look = locked(wait=False)
         if not all(p.fresh for p in look.profiles.values()):
             raise db.ConcurrentChange("profiles kept changing while being locked")
         look.new_ids = reserved
