@@ -83,18 +83,18 @@ def test_a_partner_upsert_runs_at_most_5_statements(api, count):
             CONTACTS, json={"email": "a@example.com", "external_id": "a-1", "name": "Ann Lee"}
         ),  # fmt: skip
     )
-    assert new <= 5, listed
+    assert new <= 4, listed  # a create draws its id with the lookup: no statement of its own
     again, listed, _ = _counted(
         count,
         lambda: api.post(
             CONTACTS, json={"external_id": "a-1", "email": "a@example.com", "name": "Ann B. Lee"}
         ),
     )
-    assert again <= 5, listed
+    assert again <= 4, listed
     moved, listed, _ = _counted(
         count, lambda: api.post(CONTACTS, json={"external_id": "a-1", "email": "ann@example.org"})
     )
-    assert moved <= 5, listed
+    assert moved <= 5, listed  # the replaced email is demoted first: one statement more
 
 
 def test_a_batch_runs_at_most_10_statements_whatever_its_size(api, count):
