@@ -10,14 +10,15 @@
 -- `fresh` is false for a described profile whose row changed while its lock was awaited:
 -- its identifiers here predate that change, so the caller looks again.
 -- `new_ids`: one id drawn from the service-wide sequence for each write of `creating` none of
--- whose identifiers (`ident_*`, by write index) anyone holds: those create their person, so
--- their ids need no statement of their own. Writes that find someone draw nothing: the gap
--- between two of an account's ids counts the creates of all accounts, not their writes.
+-- whose identifiers (`ident_*`, by write index, a subset of those above) anyone holds: those
+-- create their person, so their ids need no statement of their own. Writes that find someone
+-- draw nothing: the gap between two of an account's ids counts the creates of all accounts,
+-- not their writes.
 WITH named AS (
     SELECT id, coalesce(merged_into, id) AS live_id FROM profiles
     WHERE account_id = %(account_id)s AND id = ANY(%(named)s::bigint[])
 ), holding AS (
-    SELECT i.profile_id FROM profile_identifiers i
+    SELECT i.profile_id, w.kind, w.norm FROM profile_identifiers i
     JOIN unnest(%(kinds)s::text[], %(norms)s::text[]) AS w(kind, norm)
       ON i.kind = w.kind AND i.value_norm = w.norm
     WHERE i.account_id = %(account_id)s
@@ -31,17 +32,6 @@ WITH named AS (
     WHERE p.account_id = %(account_id)s AND p.id = ANY(ARRAY(SELECT id FROM wanted))
     ORDER BY p.id
     FOR UPDATE
-), fresh_ids AS (
-    SELECT nextval('profiles_id_seq') AS id
-    FROM unnest(%(creating)s::integer[]) AS c(w)
-    WHERE NOT EXISTS (
-        SELECT 1
-        FROM unnest(%(ident_writes)s::integer[], %(ident_kinds)s::text[], %(ident_norms)s::text[])
-             AS x(w, kind, norm)
-        JOIN profile_identifiers i
-          ON i.account_id = %(account_id)s AND i.kind = x.kind AND i.value_norm = x.norm
-        WHERE x.w = c.w
-    )
 ), phones AS (
     SELECT n.norm, h.profile_id, h.name, h.names
     FROM unnest(%(phones)s::text[]) AS n(norm)
@@ -52,6 +42,18 @@ WITH named AS (
         ORDER BY i.profile_id
         LIMIT %(phone_limit)s
     ) h
+), fresh_ids AS (
+    -- Held: what `holding` and `phones` found, not a second look at the identifiers.
+    SELECT nextval('profiles_id_seq') AS id
+    FROM unnest(%(creating)s::integer[]) AS c(w)
+    WHERE NOT EXISTS (
+        SELECT 1
+        FROM unnest(%(ident_writes)s::integer[], %(ident_kinds)s::text[], %(ident_norms)s::text[])
+             AS x(w, kind, norm)
+        WHERE x.w = c.w
+          AND ((x.kind, x.norm) IN (SELECT kind, norm FROM holding)
+               OR (x.kind = 'phone' AND x.norm IN (SELECT norm FROM phones)))
+    )
 )
 SELECT
     (SELECT coalesce(json_agg(json_build_array(id, live_id)), '[]') FROM named) AS named,
