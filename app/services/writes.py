@@ -8,8 +8,7 @@ views of one profile.
 Statements, for the whole list: the identifier advisory locks (sorted keys); the custom data
 types; one lookup that resolves named ids, row-locks every profile the writes can touch (id
 order) and draws the ids of the people the writes create; the tags (name order); then one
-statement
-retiring identifiers and one writing profiles, identifiers and tag links. The caller's
+statement retiring identifiers and one writing profiles, identifiers and tag links. The caller's
 read-back follows in the same pipeline. Writes are applied as if one after the other: a write
 that interacts with an earlier one of the list (same person, or identifiers the earlier one
 wrote) or that merges people first flushes what is pending and looks again, so the answer is

@@ -52,7 +52,6 @@ def test_the_121st_request_is_refused_whichever_worker_serves_it(clean_db, tmp_p
     """Each round is a fresh account's 130 requests. The kernel may hand one worker every
     connection of a round (seen once in CI: one worker let all 120 through); such a round
     shows nothing about sharing, so another round runs, up to ROUNDS."""
-    keys = []
     app = create_app({"DATABASE_URL": clean_db})
     try:
         with app.app_context():

@@ -15,6 +15,7 @@ import psycopg
 import pytest
 
 from app import db
+from tests.support import accounts
 from tests.support.wire import Wire, traced
 
 CONTACTS = "/api/v1/partner/contacts"
@@ -184,8 +185,6 @@ def test_the_write_statements_run_on_generic_plans(make_app):
     app = make_app(DB_POOL_MIN_SIZE=1, DB_POOL_MAX_SIZE=1)
     client = app.test_client()
     with app.app_context():
-        from tests.support import accounts
-
         _, key = accounts.create_account("plans")
     headers = {"x-api-key": key}
     ids = []
